@@ -1,0 +1,49 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layering (enforced by target dependencies):
+//   ConvLensGraph (zoo format, layer kinds, graph, torch printer)
+//     ← ConvLensAnalysis (shapes/params/MACs/FLOPs/RF/memory, summary)
+//     ← ConvLensEngine (kernels, OpenBLAS, safetensors)
+//     ← ConvLensDiagram (Graphviz), ConvLensTrain (IDX data, training)
+//     ← convlens (thin CLI)
+// Each C library is imported in exactly one Swift file of one target.
+let package = Package(
+    name: "ConvLens",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "ConvLens", targets: ["ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine", "ConvLensDiagram", "ConvLensTrain"]),
+        .executable(name: "convlens", targets: ["convlens"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CGraphviz", pkgConfig: "libgvc", providers: [.apt(["libgraphviz-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Embeds zoo/*.zoo into the library at build time, so the binary carries its registry.
+        .executableTarget(name: "ZooEmbedder"),
+        .plugin(name: "EmbedZoo", capability: .buildTool(), dependencies: ["ZooEmbedder"]),
+
+        .target(name: "ConvLensGraph", plugins: ["EmbedZoo"]),
+        .target(name: "ConvLensAnalysis", dependencies: ["ConvLensGraph"]),
+        .target(name: "ConvLensEngine", dependencies: ["ConvLensGraph", "COpenBLAS"],
+                linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "ConvLensDiagram", dependencies: ["ConvLensGraph", "ConvLensAnalysis", "CGraphviz"]),
+        .target(name: "ConvLensTrain", dependencies: ["ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine", "CZlib"]),
+        .executableTarget(name: "convlens", dependencies: [
+            "ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine", "ConvLensDiagram", "ConvLensTrain",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .target(name: "TestSupport", dependencies: ["ConvLensGraph"], path: "Tests/TestSupport"),
+        .testTarget(name: "ConvLensGraphTests", dependencies: ["ConvLensGraph", "TestSupport"]),
+        .testTarget(name: "ConvLensAnalysisTests", dependencies: ["ConvLensAnalysis", "TestSupport"]),
+        .testTarget(name: "ConvLensEngineTests", dependencies: ["ConvLensEngine", "ConvLensAnalysis", "TestSupport"]),
+        .testTarget(name: "ConvLensDiagramTests", dependencies: ["ConvLensDiagram", "TestSupport"]),
+        .testTarget(name: "ConvLensTrainTests", dependencies: ["ConvLensTrain", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+    ]
+)

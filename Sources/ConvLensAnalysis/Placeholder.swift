@@ -1,0 +1,1 @@
+// ConvLensAnalysis: see the issue that builds it.

@@ -1,0 +1,1 @@
+// ConvLensDiagram: see the issue that builds it.

@@ -1,0 +1,1 @@
+// ConvLensEngine: see the issue that builds it.

@@ -1,0 +1,271 @@
+/// Instantiates a parsed zoo file: registers modules (pass 1, registration order) and runs
+/// the forward description (pass 2, execution order), inferring every shape once.
+public enum GraphBuilder {
+    /// - Parameters:
+    ///   - overrides: `--arg name=value` pairs, already parsed as zoo values.
+    ///   - input: NCHW input shape; nil takes the file's `input` line.
+    public static func build(_ file: ZooFile, overrides: [(String, ZooValue)] = [], input: [Int]? = nil) throws(ZooError) -> ModelGraph {
+        var args = file.params.map { ($0.name, $0.defaultValue) }
+        for (k, v) in overrides {
+            guard let i = args.firstIndex(where: { $0.0 == k }) else {
+                let known = file.params.map(\.name).joined(separator: ", ")
+                throw ZooError(.unknownParameter, "model '\(file.name)' has no argument '\(k)' (it takes: \(known.isEmpty ? "none" : known))",
+                               at: SourceLocation(file: file.path, line: 1, column: 1))
+            }
+            args[i].1 = try coerce(v, like: args[i].1, name: k, file: file)
+        }
+        let shape = input ?? file.input
+        guard shape.count == 4, shape.allSatisfy({ $0 > 0 }) else {
+            throw ZooError(.shape, "input shape must be four positive sizes N×C×H×W, got \(ShapeCheck.fmt(shape))", at: file.inputLocation)
+        }
+        var b = Builder(file: file)
+        b.inputShape = shape
+        b.modules.append(ModuleEntry(index: 0, path: "", name: "", className: file.className, layer: nil, parent: nil, depth: 0,
+                                     location: SourceLocation(file: file.path, line: 1, column: 1)))
+        var env: [String: ZooValue] = [:]
+        for (k, v) in args { env[k] = v }
+        let ctx = Context(prefix: "", owner: 0, env: env, scope: [], trainOnly: false)
+        let registered = try b.register(file.body, ctx, depth: 1)
+        var aux: [Int] = []
+        let out = try b.run(file.body, ctx, registered: registered, input: ModelGraph.inputID, inputShape: shape, auxOutputs: &aux)
+        guard out != ModelGraph.inputID else {
+            throw ZooError(.syntax, "model '\(file.name)' runs no layers", at: SourceLocation(file: file.path, line: 1, column: 1))
+        }
+        return ModelGraph(name: file.name, className: file.className, source: file, arguments: args, inputShape: shape,
+                          nodes: b.nodes, modules: b.modules, output: out, auxOutputs: aux)
+    }
+
+    /// Checks an override against the parameter's declared (default) type.
+    static func coerce(_ v: ZooValue, like d: ZooValue, name: String, file: ZooFile) throws(ZooError) -> ZooValue {
+        switch (d, v) {
+        case (.int, .int), (.bool, .bool), (.float, .float), (.float, .int), (.string, .string), (.tuple, .tuple): return v
+        case (.null, _): return v
+        default:
+            throw ZooError(.badArgument, "argument '\(name)' of model '\(file.name)' must be \(d.typeName) like its default \(d), got \(v)",
+                           at: file.params.first { $0.name == name }?.location)
+        }
+    }
+
+    /// Parses `--arg` text (`10`, `0.3`, `true`, `(1, 1)`) with the zoo file's value syntax.
+    public static func parseArgument(_ text: String) throws(ZooError) -> (String, ZooValue) {
+        guard let eq = text.firstIndex(of: "=") else {
+            throw ZooError(.badArgument, "--arg expects name=value, got '\(text)'")
+        }
+        let name = String(text[..<eq]).trimmingCharacters(in: .whitespaces)
+        let valueText = String(text[text.index(after: eq)...])
+        let parsed = try ZooParser.parse("model m\ninput 1 1 1 1\nparam v = \(valueText)\nx = Identity", file: "--arg \(name)")
+        guard let v = parsed.params.first?.defaultValue, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !name.isEmpty else {
+            throw ZooError(.badArgument, "--arg expects name=value, got '\(text)'")
+        }
+        if case .ident(let s) = v { return (name, .string(s)) }
+        return (name, v)
+    }
+}
+
+private struct Context {
+    var prefix: String        // module path prefix, "" or "layer1.0."
+    var owner: Int            // module index that owns this body
+    var env: [String: ZooValue]
+    var scope: [Int]          // enclosing containers (root excluded)
+    var trainOnly: Bool
+}
+
+private struct Builder {
+    let file: ZooFile
+    var modules: [ModuleEntry] = []
+    var nodes: [GraphNode] = []
+    /// How to run each container module: its body and the context it runs in.
+    var bodies: [Int: (body: [Statement], ctx: Context, registered: [String: Int], isSequential: Bool)] = [:]
+
+    init(file: ZooFile) { self.file = file }
+
+    func path(_ ctx: Context, _ name: String) -> String { ctx.prefix + name }
+
+    func holds(_ c: Condition?, _ ctx: Context) throws(ZooError) -> Bool {
+        guard let c else { return true }
+        guard let v = ctx.env[c.name] else { throw ZooError(.unknownParameter, "unknown name '\(c.name)' in condition", at: c.location) }
+        guard let b = v.boolValue else { throw ZooError(.badArgument, "condition '\(c.name)' must be a bool, got \(v)", at: c.location) }
+        return b != c.negated
+    }
+
+    func resolve(_ v: ZooValue, _ ctx: Context, at loc: SourceLocation, module: String) throws(ZooError) -> ZooValue {
+        switch v {
+        case .ident(let n):
+            guard let r = ctx.env[n] else { throw ZooError(.unknownParameter, "unknown name '\(n)'", at: loc, module: module) }
+            return r
+        case .tuple(let vs):
+            var out: [ZooValue] = []
+            for x in vs { out.append(try resolve(x, ctx, at: loc, module: module)) }
+            return .tuple(out)
+        default: return v
+        }
+    }
+
+    func bindArguments(_ st: Statement, _ sig: Signature, _ ctx: Context, module: String) throws(ZooError) -> [String: ZooValue] {
+        var pos: [ZooValue] = []
+        var kw: [(String, ZooValue)] = []
+        for a in st.arguments {
+            let v = try resolve(a.value, ctx, at: a.location, module: module)
+            if let k = a.keyword { kw.append((k, v)) } else {
+                guard kw.isEmpty else { throw ZooError(.syntax, "positional argument after keyword argument", at: a.location, module: module) }
+                pos.append(v)
+            }
+        }
+        do {
+            return try sig.bind(positional: pos, keywords: kw, callee: st.callee ?? "")
+        } catch {
+            let loc = st.arguments.first { $0.keyword != nil && error.message.contains("'\($0.keyword!)'") }?.location ?? st.calleeLocation
+            throw ZooError(error.kind, error.message, at: loc, module: module)
+        }
+    }
+
+    // MARK: pass 1 — registration
+
+    /// Registers the modules a body defines or declares, in text order; returns name → module index.
+    mutating func register(_ body: [Statement], _ ctx: Context, depth: Int) throws(ZooError) -> [String: Int] {
+        var registered: [String: Int] = [:]
+        for st in body where st.form != .call {
+            guard try holds(st.condition, ctx) else { continue }
+            guard let callee = st.callee else { continue }
+            if LayerFactory.functions[callee] != nil {
+                guard st.form == .define else {
+                    throw ZooError(.syntax, "'\(callee)' is a function, not a module: it cannot be declared with 'module'", at: st.calleeLocation)
+                }
+                continue
+            }
+            let p = path(ctx, st.name)
+            if registered[st.name] != nil {
+                throw ZooError(.syntax, "module '\(st.name)' is defined twice in the same body", at: st.nameLocation, module: p)
+            }
+            let idx = modules.count
+            let loc = st.nameLocation
+            if callee == "Sequential" {
+                modules.append(ModuleEntry(index: idx, path: p, name: st.name, className: "Sequential", layer: nil, parent: ctx.owner, depth: depth, location: loc))
+                modules[ctx.owner].children.append(idx)
+                let inner = Context(prefix: p + ".", owner: idx, env: ctx.env, scope: ctx.scope + [idx], trainOnly: false)
+                for child in st.children ?? [] where child.form != .define || child.inputs != nil {
+                    throw ZooError(.syntax, "Sequential children are modules written 'name = Type(...)' and take no '<-' inputs", at: child.nameLocation, module: p + "." + child.name)
+                }
+                let reg = try register(st.children ?? [], inner, depth: depth + 1)
+                bodies[idx] = (st.children ?? [], inner, reg, true)
+            } else if let entry = LayerFactory.modules[callee] {
+                let args = try bindArguments(st, entry.signature, ctx, module: p)
+                let layer: Layer
+                do { layer = try entry.make(args) } catch { throw ZooError(error.kind, error.message, at: st.calleeLocation, module: p) }
+                modules.append(ModuleEntry(index: idx, path: p, name: st.name, className: layer.className, layer: layer, parent: ctx.owner, depth: depth, location: loc))
+                modules[ctx.owner].children.append(idx)
+            } else if let block = file.blocks[callee] {
+                guard depth < 64 else { throw ZooError(.syntax, "blocks nest too deeply (is '\(callee)' recursive?)", at: st.calleeLocation, module: p) }
+                let sig = Signature(block.params.map { ($0.name, $0.defaultValue) })
+                let bound = try bindArguments(st, sig, ctx, module: p)
+                modules.append(ModuleEntry(index: idx, path: p, name: st.name, className: block.className, layer: nil, parent: ctx.owner, depth: depth, location: loc))
+                modules[ctx.owner].children.append(idx)
+                var env = ctx.env
+                for (k, v) in bound { env[k] = v }
+                let inner = Context(prefix: p + ".", owner: idx, env: env, scope: ctx.scope + [idx], trainOnly: false)
+                let reg = try register(block.body, inner, depth: depth + 1)
+                bodies[idx] = (block.body, inner, reg, false)
+            } else if callee.first?.isUppercase == true {
+                let known = (LayerFactory.modules.keys.sorted() + ["Sequential"] + file.blocks.keys.sorted()).joined(separator: ", ")
+                throw ZooError(.undefinedBlock, "unknown layer type or block '\(callee)' (known: \(known))", at: st.calleeLocation, module: p)
+            } else {
+                let known = LayerFactory.functions.keys.sorted().joined(separator: ", ")
+                throw ZooError(.unknownLayer, "unknown function '\(callee)' (known: \(known))", at: st.calleeLocation, module: p)
+            }
+            registered[st.name] = idx
+        }
+        return registered
+    }
+
+    // MARK: pass 2 — execution
+
+    /// Runs a body; returns the node index of its output.
+    mutating func run(_ body: [Statement], _ ctx: Context, registered: [String: Int], input: Int, inputShape: [Int],
+                      auxOutputs: inout [Int]) throws(ZooError) -> Int {
+        var symbols: [String: Int] = ["$in": input]
+        var last = input
+        for st in body where st.form != .declare {
+            guard try holds(st.condition, ctx) else { continue }
+            var inputs: [Int] = []
+            if let named = st.inputs {
+                for (n, loc) in named {
+                    guard let v = symbols[n] else {
+                        let visible = symbols.keys.filter { $0 != "$in" }.sorted().joined(separator: ", ")
+                        throw ZooError(.unknownInput, "input '\(n)' does not exist here (defined so far: $in\(visible.isEmpty ? "" : ", " + visible))",
+                                       at: loc, module: path(ctx, st.name))
+                    }
+                    inputs.append(v)
+                }
+            } else {
+                inputs = [last]
+            }
+            var inner = ctx
+            inner.trainOnly = ctx.trainOnly || st.trainOnly
+            let out: Int
+            if st.form == .define, let callee = st.callee, let fn = LayerFactory.functions[callee] {
+                let name = path(ctx, st.name)
+                let args = try bindArguments(st, fn.signature, ctx, module: name)
+                let layer: Layer
+                do { layer = try fn.make(args) } catch { throw ZooError(error.kind, error.message, at: st.calleeLocation, module: name) }
+                out = try addNode(name: name, kind: .function, layer: layer, module: nil, inputs: inputs, ctx: inner, location: st.calleeLocation ?? st.nameLocation)
+            } else {
+                guard let m = registered[st.name] else {
+                    if symbols[st.name] != nil {
+                        throw ZooError(.syntax, "'\(st.name)' is the output of a function call, not a module: only modules can be called again", at: st.nameLocation, module: path(ctx, st.name))
+                    }
+                    throw ZooError(.unknownLayer, "'\(st.name)' is not a module defined in this body (define it with '\(st.name) = Type(...)')", at: st.nameLocation, module: path(ctx, st.name))
+                }
+                out = try callModule(m, inputs: inputs, ctx: inner, at: st.nameLocation, auxOutputs: &auxOutputs)
+            }
+            symbols[st.name] = out
+            if st.trainOnly && !ctx.trainOnly {
+                if ctx.owner == 0 { auxOutputs.append(out) }
+            } else {
+                last = out
+            }
+        }
+        return last
+    }
+
+    mutating func callModule(_ m: Int, inputs: [Int], ctx: Context, at loc: SourceLocation, auxOutputs: inout [Int]) throws(ZooError) -> Int {
+        let entry = modules[m]
+        if let layer = entry.layer {
+            return try addNode(name: entry.path, kind: .module, layer: layer, module: m, inputs: inputs, ctx: ctx, location: entry.location)
+        }
+        guard let (body, bctx, reg, isSeq) = bodies[m] else {
+            throw ZooError(.syntax, "module '\(entry.path)' has no body", at: loc, module: entry.path)
+        }
+        guard inputs.count == 1 else {
+            throw ZooError(.shape, "\(entry.className) takes one input, got \(inputs.count)", at: loc, module: entry.path)
+        }
+        var c = bctx
+        c.trainOnly = ctx.trainOnly
+        c.scope = ctx.scope + [m]
+        if isSeq {
+            var cur = inputs[0]
+            for st in body {
+                guard try holds(st.condition, c), let child = reg[st.name] else { continue }
+                cur = try callModule(child, inputs: [cur], ctx: c, at: st.nameLocation, auxOutputs: &auxOutputs)
+            }
+            return cur
+        }
+        var ignored: [Int] = []
+        let shape = inputs[0] == ModelGraph.inputID ? [] : nodes[inputs[0]].outputShape
+        return try run(body, c, registered: reg, input: inputs[0], inputShape: shape, auxOutputs: &ignored)
+    }
+
+    mutating func addNode(name: String, kind: NodeKind, layer: Layer, module: Int?, inputs: [Int], ctx: Context, location: SourceLocation) throws(ZooError) -> Int {
+        let shapes = inputs.map { $0 == ModelGraph.inputID ? inputShape : nodes[$0].outputShape }
+        let out: [Int]
+        do { out = try layer.spec.outputShape(shapes) } catch { throw ZooError(error.kind, error.message, at: location, module: name) }
+        if out.contains(where: { $0 <= 0 }) {
+            throw ZooError(.inputTooSmall, "output would be empty: \(ShapeCheck.fmt(out))", at: location, module: name)
+        }
+        let idx = nodes.count
+        nodes.append(GraphNode(index: idx, name: name, kind: kind, layer: layer, inputs: inputs, inputShapes: shapes, outputShape: out,
+                               module: module, scope: ctx.scope, trainOnly: ctx.trainOnly, location: location))
+        return idx
+    }
+
+    var inputShape: [Int] = []
+}

@@ -1,0 +1,101 @@
+/// A Python-style parameter list: binds positional and keyword arguments, fills defaults,
+/// and rejects unknown or missing ones.
+public struct Signature: Sendable {
+    public struct Param: Sendable {
+        public var name: String
+        public var defaultValue: ZooValue?   // nil: required
+    }
+    public var params: [Param]
+
+    init(_ params: [(String, ZooValue?)]) {
+        self.params = params.map { Param(name: $0.0, defaultValue: $0.1) }
+    }
+
+    public func bind(positional: [ZooValue], keywords: [(String, ZooValue)], callee: String) throws(ShapeProblem) -> [String: ZooValue] {
+        var out: [String: ZooValue] = [:]
+        if positional.count > params.count {
+            throw ShapeProblem(.badArgument, "\(callee) takes at most \(params.count) positional arguments, got \(positional.count)")
+        }
+        for (i, v) in positional.enumerated() { out[params[i].name] = v }
+        for (k, v) in keywords {
+            guard params.contains(where: { $0.name == k }) else {
+                let known = params.map(\.name).joined(separator: ", ")
+                throw ShapeProblem(.unknownArgument, "\(callee) has no argument '\(k)' (it takes: \(known.isEmpty ? "none" : known))")
+            }
+            if out[k] != nil { throw ShapeProblem(.badArgument, "\(callee) got argument '\(k)' twice") }
+            out[k] = v
+        }
+        for p in params where out[p.name] == nil {
+            guard let d = p.defaultValue else {
+                throw ShapeProblem(.badArgument, "\(callee) is missing required argument '\(p.name)'")
+            }
+            out[p.name] = d
+        }
+        return out
+    }
+}
+
+/// Typed reads of bound arguments, with messages that name the argument.
+struct Args {
+    let values: [String: ZooValue]
+    let callee: String
+    init(_ values: [String: ZooValue], _ callee: String) { self.values = values; self.callee = callee }
+
+    subscript(_ name: String) -> ZooValue { values[name] ?? .null }
+
+    func int(_ name: String, min: Int? = nil) throws(ShapeProblem) -> Int {
+        guard let v = self[name].intValue else { throw typeError(name, "an int") }
+        if let min, v < min { throw ShapeProblem(.badArgument, "\(callee) argument '\(name)' must be ≥ \(min), got \(v)") }
+        return v
+    }
+    func bool(_ name: String) throws(ShapeProblem) -> Bool {
+        guard let v = self[name].boolValue else { throw typeError(name, "a bool (True or False)") }
+        return v
+    }
+    func double(_ name: String) throws(ShapeProblem) -> Double {
+        guard let v = self[name].doubleValue else { throw typeError(name, "a number") }
+        return v
+    }
+    /// An int or a pair of ints, as torch's `_pair`.
+    func pair(_ name: String, min: Int) throws(ShapeProblem) -> [Int] {
+        let v = self[name]
+        let out: [Int]
+        switch v {
+        case .int(let i): out = [i, i]
+        case .tuple(let vs) where vs.count == 2 && vs.allSatisfy({ $0.intValue != nil }): out = vs.map { $0.intValue! }
+        default: throw typeError(name, "an int or a pair of ints")
+        }
+        if out.contains(where: { $0 < min }) {
+            throw ShapeProblem(.badArgument, "\(callee) argument '\(name)' must be ≥ \(min), got \(v)")
+        }
+        return out
+    }
+    func typeError(_ name: String, _ expected: String) -> ShapeProblem {
+        ShapeProblem(.badArgument, "\(callee) argument '\(name)' must be \(expected), got \(self[name]) (\(self[name].typeName))")
+    }
+}
+
+/// Shape helpers shared by the layer kinds.
+enum ShapeCheck {
+    static func single(_ inputs: [[Int]], _ what: String) throws(ShapeProblem) -> [Int] {
+        guard inputs.count == 1 else { throw ShapeProblem(.shape, "\(what) takes one input, got \(inputs.count)") }
+        return inputs[0]
+    }
+    static func nchw(_ inputs: [[Int]], _ what: String) throws(ShapeProblem) -> [Int] {
+        let s = try single(inputs, what)
+        guard s.count == 4 else { throw ShapeProblem(.shape, "\(what) expects an NCHW input, got \(fmt(s))") }
+        return s
+    }
+    static func fmt(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }
+
+    /// Output length of a sliding window: ⌊(n + 2p − d(k−1) − 1)/s⌋ + 1, or with ceil_mode
+    /// ⌈…⌉ + 1 where the last window must start inside the input or left padding
+    /// (torch's pooling_output_shape: if (out−1)·s ≥ n + p, out −= 1).
+    static func windowOutput(_ n: Int, k: Int, s: Int, p: Int, d: Int, ceil: Bool) -> Int {
+        let span = n + 2 * p - d * (k - 1) - 1
+        if span < 0 { return 0 }
+        var out = (ceil ? (span + s - 1) / s : span / s) + 1
+        if ceil && (out - 1) * s >= n + p { out -= 1 }
+        return out
+    }
+}

@@ -1,0 +1,1 @@
+// ConvLensTrain: see the issue that builds it.

@@ -1,0 +1,43 @@
+import ArgumentParser
+import ConvLensGraph
+import Foundation
+
+@main
+struct ConvLens: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convlens",
+        abstract: "Print, analyse, draw, run and train classic convolutional networks from one declarative description.",
+        subcommands: [ListCommand.self, PrintCommand.self])
+}
+
+/// The options every command that takes a model shares.
+struct ModelOptions: ParsableArguments {
+    @Argument(help: "A registry model (see `convlens list`) or a path to a zoo file.")
+    var model: String
+
+    @Option(name: .customLong("arg"), help: ArgumentHelp("Override a model argument, e.g. --arg num_classes=10 (repeatable).", valueName: "name=value"))
+    var arguments: [String] = []
+
+    @Option(name: .customLong("input"), help: ArgumentHelp("Input shape N×C×H×W, e.g. 1x3x224x224 (default: the zoo file's).", valueName: "NxCxHxW"))
+    var input: String?
+
+    func graph() throws(ZooError) -> ModelGraph {
+        let shape: [Int]? = try input.map { s throws(ZooError) in try Registry.parseShape(s) }
+        return try Registry.graph(model, arguments: arguments, input: shape)
+    }
+}
+
+/// Runs a command body, turning ConvLens errors into one line on stderr and exit code 1.
+func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let e as ZooError {
+        FileHandle.standardError.write(Data(("convlens: " + e.description + "\n").utf8))
+        throw ExitCode(1)
+    } catch let e as ExitCode {
+        throw e
+    } catch let e as CustomStringConvertible where !(e is CleanExit) {
+        FileHandle.standardError.write(Data(("convlens: error: " + e.description + "\n").utf8))
+        throw ExitCode(1)
+    }
+}
