@@ -78,6 +78,9 @@ public struct ModelGraph: Sendable {
     public var output: Int
     /// Outputs of training-only heads (GoogLeNet's aux1/aux2, Inception3's AuxLogits).
     public var auxOutputs: [Int]
+    /// Why training mode cannot run at this input size (a training-only head does not fit), if so.
+    /// Eval mode is unaffected; training-mode consumers must report this error.
+    public var trainingProblem: ZooError? = nil
 
     public var root: ModuleEntry { modules[0] }
 

@@ -32,7 +32,7 @@ public enum GraphBuilder {
             throw ZooError(.syntax, "model '\(file.name)' runs no layers", at: SourceLocation(file: file.path, line: 1, column: 1))
         }
         return ModelGraph(name: file.name, className: file.className, source: file, arguments: args, inputShape: shape,
-                          nodes: b.nodes, modules: b.modules, output: out, auxOutputs: aux)
+                          nodes: b.nodes, modules: b.modules, output: out, auxOutputs: aux, trainingProblem: b.trainingProblem)
     }
 
     /// Checks an override against the parameter's declared (default) type.
@@ -165,7 +165,7 @@ private struct Builder {
                 let inner = Context(prefix: p + ".", owner: idx, env: env, scope: ctx.scope + [idx], trainOnly: false)
                 let reg = try register(block.body, inner, depth: depth + 1)
                 bodies[idx] = (block.body, inner, reg, false)
-            } else if callee.first?.isUppercase == true {
+            } else if callee.first?.isUppercase == true && !callee.contains(".") {
                 let known = (LayerFactory.modules.keys.sorted() + ["Sequential"] + file.blocks.keys.sorted()).joined(separator: ", ")
                 throw ZooError(.undefinedBlock, "unknown layer type or block '\(callee)' (known: \(known))", at: st.calleeLocation, module: p)
             } else {
@@ -215,7 +215,21 @@ private struct Builder {
                     }
                     throw ZooError(.unknownLayer, "'\(st.name)' is not a module defined in this body (define it with '\(st.name) = Type(...)')", at: st.nameLocation, module: path(ctx, st.name))
                 }
-                out = try callModule(m, inputs: inputs, ctx: inner, at: st.nameLocation, auxOutputs: &auxOutputs)
+                if st.trainOnly && !ctx.trainOnly {
+                    // A training-only head (aux logits) may not fit inputs the eval path accepts
+                    // (Inception3's AuxLogits needs 17×17 features; eval runs from 75×75): the graph
+                    // stays usable for eval and records why training mode cannot run.
+                    let mark = nodes.count
+                    do {
+                        out = try callModule(m, inputs: inputs, ctx: inner, at: st.nameLocation, auxOutputs: &auxOutputs)
+                    } catch {
+                        nodes.removeSubrange(mark...)
+                        if trainingProblem == nil { trainingProblem = error }
+                        continue
+                    }
+                } else {
+                    out = try callModule(m, inputs: inputs, ctx: inner, at: st.nameLocation, auxOutputs: &auxOutputs)
+                }
             }
             symbols[st.name] = out
             if st.trainOnly && !ctx.trainOnly {
@@ -268,4 +282,5 @@ private struct Builder {
     }
 
     var inputShape: [Int] = []
+    var trainingProblem: ZooError?
 }

@@ -1,1 +1,0 @@
-// ConvLensEngine: see the issue that builds it.
