@@ -1,0 +1,75 @@
+/// Float32 storage that several tensors may view (Flatten is a view, as in torch).
+public final class TensorStorage: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Float>
+    public let count: Int
+    public init(count: Int) {
+        self.count = count
+        pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+    deinit { pointer.deallocate() }
+}
+
+/// A dense row-major float32 tensor (NCHW for activations). Copying a `Tensor` shares its storage:
+/// use `copy()` for an independent one.
+public struct Tensor: @unchecked Sendable, CustomStringConvertible {
+    public var shape: [Int]
+    public let storage: TensorStorage
+
+    /// A zero-filled tensor.
+    public init(zeros shape: [Int]) {
+        self.shape = shape
+        storage = TensorStorage(count: shape.reduce(1, *))
+    }
+
+    public init(shape: [Int], values: [Float]) {
+        precondition(shape.reduce(1, *) == values.count, "Tensor: \(values.count) values for shape \(shape)")
+        self.init(zeros: shape)
+        values.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    init(shape: [Int], storage: TensorStorage) { self.shape = shape; self.storage = storage }
+
+    public var count: Int { shape.reduce(1, *) }
+    public var data: UnsafeMutablePointer<Float> { storage.pointer }
+    public var values: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
+    public subscript(i: Int) -> Float {
+        get { data[i] }
+        nonmutating set { data[i] = newValue }
+    }
+
+    /// The same storage under another shape (torch's view/reshape of a contiguous tensor).
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        precondition(newShape.reduce(1, *) == count, "reshape \(shape) → \(newShape)")
+        return Tensor(shape: newShape, storage: storage)
+    }
+
+    public func copy() -> Tensor {
+        let t = Tensor(zeros: shape)
+        t.data.update(from: data, count: count)
+        return t
+    }
+
+    public func fill(_ v: Float) { data.update(repeating: v, count: count) }
+
+    /// y += x, elementwise (gradient accumulation).
+    public func add(_ x: Tensor) {
+        precondition(x.count == count, "add \(x.shape) to \(shape)")
+        let d = data, s = x.data
+        for i in 0..<count { d[i] += s[i] }
+    }
+
+    public var description: String { "Tensor\(shape)" }
+}
+
+/// ‖a − b‖ / ‖b‖, in Double: the tolerance measure the reference data is checked with.
+public func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
+    precondition(a.count == b.count, "relativeError: \(a.shape) vs \(b.shape)")
+    var num = 0.0, den = 0.0
+    for i in 0..<a.count {
+        let d = Double(a[i]) - Double(b[i])
+        num += d * d; den += Double(b[i]) * Double(b[i])
+    }
+    if den == 0 { return num.squareRoot() }
+    return (num / den).squareRoot()
+}
