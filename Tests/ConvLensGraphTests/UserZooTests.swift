@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+import ConvLensGraph
+import TestSupport
+
+/// The format is general: networks outside the registry, written by a user, print torch's repr.
+/// Oracle: print(model) from torchvision 0.29 (Tests/Fixtures/*.repr.txt).
+@Suite struct UserZooTests {
+    @Test(arguments: ["resnet34", "vgg11_bn"])
+    func userFilePrintsTorchRepr(name: String) throws {
+        let path = Paths.fixture("\(name).zoo").path
+        let g = try Registry.graph(path)
+        let expected = try String(contentsOf: Paths.fixture("\(name).repr.txt"), encoding: .utf8)
+        #expect(TorchRepr.render(g) == expected)
+    }
+
+    @Test func userFileThroughTheCLI() throws {
+        let r = try runConvLens(["print", Paths.fixture("resnet34.zoo").path])
+        #expect(r.status == 0)
+        #expect(r.stdout == (try String(contentsOf: Paths.fixture("resnet34.repr.txt"), encoding: .utf8)))
+    }
+
+    @Test func registryThroughTheCLI() throws {
+        for model in ["convnet", "googlenet"] {
+            let r = try runConvLens(["print", model])
+            #expect(r.status == 0)
+            #expect(r.stdout == (try Paths.referenceText(model, "repr.txt")))
+        }
+        let list = try runConvLens(["list"])
+        #expect(list.status == 0)
+        let lines = list.stdout.split(separator: "\n")
+        #expect(lines.count == 7)
+        #expect(lines.first?.hasPrefix("lenet5") == true)
+        #expect(lines.first?.contains("61,706 params") == true)
+        #expect(lines.first?.contains("1x1x32x32") == true)
+    }
+}
