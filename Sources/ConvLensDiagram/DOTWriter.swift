@@ -1,0 +1,141 @@
+import ConvLensGraph
+
+/// Writes a `DiagramPlan` as DOT text: clusters for containers, HTML-like labels, a legend.
+struct DOTWriter {
+    let graph: ModelGraph
+    let plan: DiagramPlan
+    let options: DiagramOptions
+    private var out: [String] = []
+
+    init(graph: ModelGraph, plan: DiagramPlan, options: DiagramOptions) {
+        self.graph = graph; self.plan = plan; self.options = options
+    }
+
+    /// A cluster and what it holds, in order of first appearance.
+    private final class Cluster {
+        let module: Int?
+        var items: [Item] = []
+        init(module: Int?) { self.module = module }
+        enum Item { case box(Int), cluster(Cluster) }
+        func child(_ m: Int) -> Cluster {
+            for case .cluster(let c) in items where c.module == m { return c }
+            let c = Cluster(module: m)
+            items.append(.cluster(c))
+            return c
+        }
+    }
+
+    mutating func text() -> String {
+        let s = DiagramStyle.self
+        out = []
+        out.append("digraph \"\(graph.name)\" {")
+        out.append("  graph [rankdir=\(options.rankdir.rawValue), fontname=\"\(s.font)\", fontsize=16, labelloc=t, labeljust=l,")
+        out.append("         nodesep=0.2, ranksep=0.28, pad=0.3, bgcolor=white, outputorder=edgesfirst, margin=0,")
+        out.append("         label=<\(title())>];")
+        out.append("  node [shape=box, style=\"rounded,filled\", fontname=\"\(s.font)\", fontsize=10, margin=\"0.1,0.04\", penwidth=0.8, color=\"#4d4d4d\"];")
+        out.append("  edge [fontname=\"\(s.font)\", fontsize=8, fontcolor=\"#505050\", color=\"#606060\", arrowsize=0.6, penwidth=0.8];")
+        if options.legend { out.append("  legend [shape=plaintext, style=\"\", margin=0, label=<\(legend())>];") }
+
+        let root = Cluster(module: nil)
+        for (i, box) in plan.boxes.enumerated() {
+            var c = root
+            for m in box.clusters { c = c.child(m) }
+            c.items.append(.box(i))
+        }
+        emit(root, indent: "  ")
+        for e in plan.edges {
+            out.append("  \(e.from) -> \(e.to) [label=\" \(s.shape(e.shape))\"];")
+        }
+        out.append("}")
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    private mutating func emit(_ cluster: Cluster, indent: String) {
+        for item in cluster.items {
+            switch item {
+            case .box(let i):
+                out.append(indent + node(plan.boxes[i]))
+            case .cluster(let c):
+                let m = graph.modules[c.module!]
+                let fills = DiagramStyle.clusterFills
+                let fill = fills[min(m.depth - 1, fills.count - 1)]
+                out.append(indent + "subgraph cluster_m\(m.index) {")
+                out.append(indent + "  graph [label=<<B>\(DiagramStyle.html(m.name))</B>  <FONT POINT-SIZE=\"9\">\(DiagramStyle.html(m.className))</FONT>>, style=\"rounded,filled\", fillcolor=\"\(fill)\", color=\"#9aa3ad\", fontsize=11, margin=8];")
+                emit(c, indent: indent + "  ")
+                out.append(indent + "}")
+            }
+        }
+    }
+
+    private func node(_ box: DiagramBox) -> String {
+        let s = DiagramStyle.self
+        var rows: [String] = []
+        var attributes: [String] = []
+        switch box.content {
+        case .input:
+            rows = ["<B>input</B>", s.shape(box.outputShape)]
+            attributes = ["fillcolor=\"\(s.inputFill)\"", "shape=box", "style=\"filled,bold\""]
+        case .call(let n):
+            rows.append("<B>\(s.html(n.name))</B>")
+            let type = n.kind == .module ? s.html(n.typeName) : "<I>\(s.html(n.typeName))()</I>"
+            let args = s.arguments(n.layer)
+            rows.append(args.isEmpty ? type : type + "  " + s.html(args))
+            rows.append(out(box))
+            if let numbers = numbers(box) { rows.append(numbers) }
+            attributes = ["fillcolor=\"\(s.fill(forClass: n.layer.className))\""]
+        case .container(let m, let calls):
+            rows.append("<B>\(s.html(m.path))</B>")
+            rows.append(s.html(m.className) + "  <I>(\(calls.count) calls)</I>")
+            rows.append(out(box))
+            rows.append(numbers(box) ?? "<FONT POINT-SIZE=\"9\">0 params · 0 MACs</FONT>")
+            attributes = ["fillcolor=\"\(s.containerFill)\"", "shape=box3d", "style=filled"]
+        }
+        if box.id == plan.output { attributes.append("penwidth=2.2") }
+        let table = "<TABLE BORDER=\"0\" CELLBORDER=\"0\" CELLSPACING=\"0\" CELLPADDING=\"1\">"
+            + rows.map { "<TR><TD>\($0)</TD></TR>" }.joined() + "</TABLE>"
+        return "\(box.id) [label=<\(table)>, \(attributes.joined(separator: ", "))];"
+    }
+
+    private func out(_ box: DiagramBox) -> String {
+        "<FONT COLOR=\"#1f3f66\">→ \(DiagramStyle.shape(box.outputShape))</FONT>"
+    }
+
+    /// `9,408 params · 118.0M MACs`, or nil when the box has neither (ReLU, pooling, cat, add).
+    private func numbers(_ box: DiagramBox) -> String? {
+        guard box.parameters > 0 || box.macs > 0 else { return nil }
+        let s = DiagramStyle.self
+        return "<FONT POINT-SIZE=\"9\">\(s.grouped(box.parameters)) params · \(s.compact(box.macs)) MACs</FONT>"
+    }
+
+    private func title() -> String {
+        let s = DiagramStyle.self
+        let macs = plan.boxes.reduce(0) { $0 + $1.macs }
+        let depth = options.depth.map { "depth \($0)" } ?? "full depth"
+        let mode = options.training ? "train mode" : "eval mode"
+        return "<B>\(s.html(graph.name))</B> (\(s.html(graph.className)))  ·  input \(s.shape(graph.inputShape))  ·  "
+            + "\(s.grouped(graph.parameterCount)) parameters  ·  \(s.compact(macs)) MACs  ·  \(mode), \(depth)"
+    }
+
+    /// One row per colour actually used, plus the collapsed-container symbol when present.
+    private func legend() -> String {
+        let s = DiagramStyle.self
+        var used = Set<String>()
+        var collapsed = false
+        for b in plan.boxes {
+            switch b.content {
+            case .call(let n): used.insert(n.layer.className)
+            case .container: collapsed = true
+            case .input: break
+            }
+        }
+        var rows = ["<TR><TD COLSPAN=\"2\" ALIGN=\"LEFT\"><B>Legend</B></TD></TR>"]
+        for w in s.swatches where !w.classes.isDisjoint(with: used) {
+            rows.append("<TR><TD BGCOLOR=\"\(w.fill)\" BORDER=\"1\" WIDTH=\"18\"> </TD><TD ALIGN=\"LEFT\">\(s.html(w.title))</TD></TR>")
+        }
+        if collapsed {
+            rows.append("<TR><TD BGCOLOR=\"\(s.containerFill)\" BORDER=\"1\" WIDTH=\"18\"> </TD><TD ALIGN=\"LEFT\">collapsed container (totals)</TD></TR>")
+        }
+        rows.append("<TR><TD COLSPAN=\"2\" ALIGN=\"LEFT\" BALIGN=\"LEFT\"><FONT POINT-SIZE=\"8\">edges: tensor shape N×C×H×W<BR ALIGN=\"LEFT\"/>MACs: Conv2d and Linear multiply-accumulates<BR ALIGN=\"LEFT\"/>thick border: model output</FONT></TD></TR>")
+        return "<TABLE BORDER=\"1\" COLOR=\"#9aa3ad\" CELLBORDER=\"0\" CELLSPACING=\"2\" CELLPADDING=\"3\" BGCOLOR=\"white\">" + rows.joined() + "</TABLE>"
+    }
+}

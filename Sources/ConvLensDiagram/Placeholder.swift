@@ -1,1 +1,0 @@
-// ConvLensDiagram: see the issue that builds it.
