@@ -1,1 +1,0 @@
-// ConvLensTrain: see the issue that builds it.
