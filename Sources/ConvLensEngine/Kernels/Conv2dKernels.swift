@@ -1,0 +1,145 @@
+import ConvLensGraph
+
+// Conv2d as im2col + one sgemm per image and group (llm.c style: outputs first, d-prefixed grads).
+// Legend: N batch, C input channels, H W input size, OC output channels, OH OW output size,
+// KH KW kernel, G groups, CG = C/G, OCG = OC/G, K = CG·KH·KW (the GEMM's inner dimension).
+
+/// Everything about one convolution call's shapes.
+public struct ConvGeometry: Sendable {
+    public var n, c, h, w, oc, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, groups: Int
+    public var cg: Int { c / groups }
+    public var ocg: Int { oc / groups }
+    public var k: Int { cg * kh * kw }
+    public var ohw: Int { oh * ow }
+    /// A 1×1, stride-1, unpadded convolution reads its input directly as the column matrix.
+    public var isPointwise: Bool { kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0 }
+    /// Floats of the column buffer for one image and group: [K, OH·OW].
+    public var colCount: Int { isPointwise ? 0 : k * ohw }
+    /// Multiply-accumulates of one forward call: N·OC·OH·OW·K.
+    public var macs: Int { n * oc * ohw * k }
+
+    /// Shapes come from the graph node (the analyzer computed OH, OW once: floor((n + 2p − d(k−1) − 1)/s) + 1).
+    public init(input x: [Int], output y: [Int], layer l: Conv2d) {
+        n = x[0]; c = x[1]; h = x[2]; w = x[3]; oc = l.outChannels; oh = y[2]; ow = y[3]
+        kh = l.kernelSize[0]; kw = l.kernelSize[1]; sh = l.stride[0]; sw = l.stride[1]
+        ph = l.padding[0]; pw = l.padding[1]; dh = l.dilation[0]; dw = l.dilation[1]; groups = l.groups
+    }
+}
+
+/// col[K, OH·OW] from one image's group of channels x[CG, H, W]; row r = (c, i, j).
+func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry) {
+    var r = 0
+    for c in 0..<g.cg {
+        let xc = x + c * g.h * g.w
+        for i in 0..<g.kh {
+            for j in 0..<g.kw {
+                let row = col + r * g.ohw
+                for oh in 0..<g.oh {
+                    let ih = oh * g.sh - g.ph + i * g.dh
+                    let dst = row + oh * g.ow
+                    if ih < 0 || ih >= g.h { dst.update(repeating: 0, count: g.ow); continue }
+                    let src = xc + ih * g.w
+                    let off = j * g.dw - g.pw
+                    if g.sw == 1 {
+                        // iw = ow + off: zero the clipped ends, copy the middle.
+                        let lo = min(max(0, -off), g.ow), hi = max(lo, min(g.ow, g.w - off))
+                        if lo > 0 { dst.update(repeating: 0, count: lo) }
+                        if hi > lo { dst.advanced(by: lo).update(from: src + lo + off, count: hi - lo) }
+                        if hi < g.ow { dst.advanced(by: hi).update(repeating: 0, count: g.ow - hi) }
+                    } else {
+                        for ow in 0..<g.ow {
+                            let iw = ow * g.sw + off
+                            dst[ow] = (iw >= 0 && iw < g.w) ? src[iw] : 0
+                        }
+                    }
+                }
+                r += 1
+            }
+        }
+    }
+}
+
+/// dx[CG, H, W] += the column gradient dcol[K, OH·OW] scattered back (im2col's adjoint).
+func col2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g: ConvGeometry) {
+    var r = 0
+    for c in 0..<g.cg {
+        let xc = dx + c * g.h * g.w
+        for i in 0..<g.kh {
+            for j in 0..<g.kw {
+                let row = dcol + r * g.ohw
+                for oh in 0..<g.oh {
+                    let ih = oh * g.sh - g.ph + i * g.dh
+                    if ih < 0 || ih >= g.h { continue }
+                    let src = row + oh * g.ow, dst = xc + ih * g.w
+                    let off = j * g.dw - g.pw
+                    for ow in 0..<g.ow {
+                        let iw = ow * g.sw + off
+                        if iw >= 0 && iw < g.w { dst[iw] += src[ow] }
+                    }
+                }
+                r += 1
+            }
+        }
+    }
+}
+
+/// y[N, OC, OH, OW] = conv(x[N, C, H, W], weight[OC, CG, KH, KW]) + bias[OC].
+/// `col` holds at least g.colCount floats. Returns the multiply-accumulates performed.
+@discardableResult
+func conv2dForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                   _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) -> Int {
+    var macs = 0
+    for n in 0..<g.n {
+        for grp in 0..<g.groups {
+            let xg = x + (n * g.c + grp * g.cg) * g.h * g.w           // [CG, H, W]
+            let yg = y + (n * g.oc + grp * g.ocg) * g.ohw              // [OCG, OH·OW]
+            let wg = weight + grp * g.ocg * g.k                        // [OCG, K]
+            let b: UnsafePointer<Float>
+            if g.isPointwise { b = xg } else { im2col(col, xg, g); b = UnsafePointer(col) }   // [K, OH·OW]
+            BLAS.sgemm(.none, .none, g.ocg, g.ohw, g.k, 1, wg, g.k, b, g.ohw, 0, yg, g.ohw)
+            macs += g.ocg * g.ohw * g.k
+        }
+        if let bias {
+            for o in 0..<g.oc {
+                let yo = y + (n * g.oc + o) * g.ohw, bv = bias[o]
+                for p in 0..<g.ohw { yo[p] += bv }
+            }
+        }
+    }
+    return macs
+}
+
+/// Accumulates dx[N, C, H, W] (if wanted), dweight[OC, CG, KH, KW], dbias[OC] (if any) from dy[N, OC, OH, OW].
+func conv2dBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
+                    _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                    _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) {
+    for n in 0..<g.n {
+        for grp in 0..<g.groups {
+            let xg = x + (n * g.c + grp * g.cg) * g.h * g.w            // [CG, H, W]
+            let dyg = dy + (n * g.oc + grp * g.ocg) * g.ohw             // [OCG, OH·OW]
+            let wg = weight + grp * g.ocg * g.k                         // [OCG, K]
+            let dwg = dweight + grp * g.ocg * g.k
+            // dW[OCG, K] += dY[OCG, OHW] · col[K, OHW]ᵀ
+            let b: UnsafePointer<Float>
+            if g.isPointwise { b = xg } else { im2col(col, xg, g); b = UnsafePointer(col) }
+            BLAS.sgemm(.none, .transpose, g.ocg, g.k, g.ohw, 1, dyg, g.ohw, b, g.ohw, 1, dwg, g.k)
+            guard let dx else { continue }
+            let dxg = dx + (n * g.c + grp * g.cg) * g.h * g.w
+            // dcol[K, OHW] = Wᵀ[K, OCG] · dY[OCG, OHW], then scattered into dx.
+            if g.isPointwise {
+                BLAS.sgemm(.transpose, .none, g.k, g.ohw, g.ocg, 1, wg, g.k, dyg, g.ohw, 1, dxg, g.ohw)
+            } else {
+                BLAS.sgemm(.transpose, .none, g.k, g.ohw, g.ocg, 1, wg, g.k, dyg, g.ohw, 0, col, g.ohw)
+                col2im(dxg, col, g)
+            }
+        }
+        if let dbias {
+            for o in 0..<g.oc {
+                let d = dy + (n * g.oc + o) * g.ohw
+                var s: Float = 0
+                for p in 0..<g.ohw { s += d[p] }
+                dbias[o] += s
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+// Elementwise and structural kernels. Legend: E elements.
+
+/// y[E] = max(x, 0).
+func reluForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { y[i] = x[i] > 0 ? x[i] : 0 }
+}
+
+/// dx[E] += dy where y > 0 (torch's threshold_backward on the output).
+func reluBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count where y[i] > 0 { dx[i] += dy[i] }
+}
+
+/// Training-mode dropout: mask[E] = 1/(1−p) with probability 1−p, else 0; y = x·mask.
+func dropoutForward(_ y: UnsafeMutablePointer<Float>, _ mask: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                    count: Int, p: Double, rng: inout RandomSource) {
+    let keep: Float = p >= 1 ? 0 : Float(1 / (1 - p))
+    for i in 0..<count {
+        mask[i] = rng.uniform() >= p ? keep : 0
+        y[i] = x[i] * mask[i]
+    }
+}
+
+/// dx[E] += dy·mask.
+func dropoutBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ mask: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { dx[i] += dy[i] * mask[i] }
+}
+
+/// dst[E] += src.
+func accumulate(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { dst[i] += src[i] }
+}
+
+/// torch.cat along `dim`: y[outer, Σ d_i · inner] from x_i[outer, d_i · inner], where outer is the
+/// product of the dimensions before `dim` and inner of those after.
+func concatForward(_ y: UnsafeMutablePointer<Float>, _ xs: [UnsafePointer<Float>], sizes: [Int], outer: Int, inner: Int) {
+    let total = sizes.reduce(0, +) * inner
+    var at = 0
+    for (x, d) in zip(xs, sizes) {
+        let chunk = d * inner
+        for o in 0..<outer { (y + o * total + at).update(from: x + o * chunk, count: chunk) }
+        at += chunk
+    }
+}
+
+/// dx_i += the slice of dy that x_i was copied to.
+func concatBackward(_ dxs: [UnsafeMutablePointer<Float>?], _ dy: UnsafePointer<Float>, sizes: [Int], outer: Int, inner: Int) {
+    let total = sizes.reduce(0, +) * inner
+    var at = 0
+    for (dx, d) in zip(dxs, sizes) {
+        let chunk = d * inner
+        if let dx { for o in 0..<outer { accumulate(dx + o * chunk, dy + o * total + at, count: chunk) } }
+        at += chunk
+    }
+}

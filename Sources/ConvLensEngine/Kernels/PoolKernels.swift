@@ -1,0 +1,115 @@
+import ConvLensGraph
+
+// Pooling over NCHW planes. Legend: P = N·C planes, H W input, OH OW output (from the graph node,
+// which applied torch's ceil-mode rule: the last window must start inside the input or left padding).
+
+/// y[P, OH, OW] = max over each window; indices[P, OH, OW] = argmax within the plane (ih·W + iw).
+/// Padding never wins (torch pads with −∞); the first maximum wins ties; NaN propagates.
+func maxPool2dForward(_ y: UnsafeMutablePointer<Float>, _ indices: UnsafeMutablePointer<Int32>, _ x: UnsafePointer<Float>,
+                      planes: Int, h: Int, w: Int, oh: Int, ow: Int, _ win: Window) {
+    let (kh, kw, sh, sw) = (win.kernel[0], win.kernel[1], win.stride[0], win.stride[1])
+    let (ph, pw, dh, dw) = (win.padding[0], win.padding[1], win.dilation[0], win.dilation[1])
+    for p in 0..<planes {
+        let xp = x + p * h * w, yp = y + p * oh * ow, ip = indices + p * oh * ow
+        for i in 0..<oh {
+            for j in 0..<ow {
+                var best = -Float.infinity, at = -1
+                for a in 0..<kh {
+                    let ih = i * sh - ph + a * dh
+                    if ih < 0 || ih >= h { continue }
+                    for b in 0..<kw {
+                        let iw = j * sw - pw + b * dw
+                        if iw < 0 || iw >= w { continue }
+                        let v = xp[ih * w + iw]
+                        if at < 0 || v > best || v.isNaN { best = v; at = ih * w + iw; if v.isNaN { break } }
+                    }
+                }
+                yp[i * ow + j] = best
+                ip[i * ow + j] = Int32(at)
+            }
+        }
+    }
+}
+
+/// dx[P, H, W] += dy routed to each window's argmax.
+func maxPool2dBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ indices: UnsafePointer<Int32>,
+                       planes: Int, h: Int, w: Int, oh: Int, ow: Int) {
+    for p in 0..<planes {
+        let dxp = dx + p * h * w, dyp = dy + p * oh * ow, ip = indices + p * oh * ow
+        for q in 0..<(oh * ow) where ip[q] >= 0 { dxp[Int(ip[q])] += dyp[q] }
+    }
+}
+
+/// torch's avg_pool2d window and divisor for output (i, j): the window is clipped to the padded
+/// input (end = min(start + k, n + p)), pool_size counted there, then clipped to the input;
+/// divisor = pool_size with count_include_pad, else the number of input cells.
+@inline(__always)
+func avgWindow(_ i: Int, k: Int, s: Int, p: Int, n: Int) -> (start: Int, end: Int, padded: Int) {
+    let start = i * s - p
+    let end = min(start + k, n + p)
+    return (max(start, 0), min(end, n), end - start)
+}
+
+/// y[P, OH, OW] = windowed mean of x[P, H, W].
+func avgPool2dForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, planes: Int, h: Int, w: Int,
+                      oh: Int, ow: Int, _ win: Window, countIncludePad: Bool) {
+    for p in 0..<planes {
+        let xp = x + p * h * w, yp = y + p * oh * ow
+        for i in 0..<oh {
+            let (h0, h1, hp) = avgWindow(i, k: win.kernel[0], s: win.stride[0], p: win.padding[0], n: h)
+            for j in 0..<ow {
+                let (w0, w1, wp) = avgWindow(j, k: win.kernel[1], s: win.stride[1], p: win.padding[1], n: w)
+                var s: Float = 0
+                for a in h0..<max(h0, h1) { for b in w0..<max(w0, w1) { s += xp[a * w + b] } }
+                let divisor = countIncludePad ? hp * wp : (h1 - h0) * (w1 - w0)
+                yp[i * ow + j] = s / Float(divisor)
+            }
+        }
+    }
+}
+
+/// dx[P, H, W] += dy / divisor spread over each window.
+func avgPool2dBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, planes: Int, h: Int, w: Int,
+                       oh: Int, ow: Int, _ win: Window, countIncludePad: Bool) {
+    for p in 0..<planes {
+        let dxp = dx + p * h * w, dyp = dy + p * oh * ow
+        for i in 0..<oh {
+            let (h0, h1, hp) = avgWindow(i, k: win.kernel[0], s: win.stride[0], p: win.padding[0], n: h)
+            for j in 0..<ow {
+                let (w0, w1, wp) = avgWindow(j, k: win.kernel[1], s: win.stride[1], p: win.padding[1], n: w)
+                let divisor = countIncludePad ? hp * wp : (h1 - h0) * (w1 - w0)
+                let g = dyp[i * ow + j] / Float(divisor)
+                for a in h0..<max(h0, h1) { for b in w0..<max(w0, w1) { dxp[a * w + b] += g } }
+            }
+        }
+    }
+}
+
+/// y[P, OH, OW]: mean over torch's adaptive bins, start = ⌊i·n/o⌋, end = ⌈(i+1)·n/o⌉.
+func adaptiveAvgPool2dForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, planes: Int, h: Int, w: Int, oh: Int, ow: Int) {
+    let hb = AdaptiveAvgPool2d.bins(input: h, output: oh), wb = AdaptiveAvgPool2d.bins(input: w, output: ow)
+    for p in 0..<planes {
+        let xp = x + p * h * w, yp = y + p * oh * ow
+        for i in 0..<oh {
+            for j in 0..<ow {
+                var s: Float = 0
+                for a in hb[i].0..<hb[i].1 { for b in wb[j].0..<wb[j].1 { s += xp[a * w + b] } }
+                yp[i * ow + j] = s / Float((hb[i].1 - hb[i].0) * (wb[j].1 - wb[j].0))
+            }
+        }
+    }
+}
+
+/// dx[P, H, W] += dy / bin size over each bin.
+func adaptiveAvgPool2dBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, planes: Int, h: Int, w: Int, oh: Int, ow: Int) {
+    let hb = AdaptiveAvgPool2d.bins(input: h, output: oh), wb = AdaptiveAvgPool2d.bins(input: w, output: ow)
+    for p in 0..<planes {
+        let dxp = dx + p * h * w, dyp = dy + p * oh * ow
+        for i in 0..<oh {
+            for j in 0..<ow {
+                let g = dyp[i * ow + j] / Float((hb[i].1 - hb[i].0) * (wb[j].1 - wb[j].0))
+                for a in hb[i].0..<hb[i].1 { for b in wb[j].0..<wb[j].1 { dxp[a * w + b] += g } }
+            }
+        }
+    }
+}

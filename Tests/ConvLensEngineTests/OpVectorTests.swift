@@ -1,0 +1,109 @@
+import ConvLensGraph
+import Foundation
+import Testing
+import TestSupport
+@testable import ConvLensEngine
+
+/// Every case of ops.safetensors (PyTorch, float64, stored as float32): forward and backward
+/// within 1e-5 relative error ‖out − ref‖/‖ref‖.
+struct OpVectorTests {
+    static let file: SafeTensors = try! SafeTensors.read(EnginePaths.vectors("ops"))
+    static let cases: [String] = file.metadata.keys.sorted()
+
+    @Test func allCasesPresent() {
+        #expect(Self.cases.count >= 20)
+    }
+
+    @Test(arguments: cases)
+    func opCase(_ name: String) throws {
+        let f = Self.file
+        let meta = try #require(try JSONSerialization.jsonObject(with: Data(f.metadata[name]!.utf8)) as? [String: Any])
+        let op = meta["op"] as! String
+        let x = try f.tensor("\(name).x"), yRef = try f.tensor("\(name).y"), gy = try f.tensor("\(name).gy")
+        let y = Tensor(zeros: yRef.shape), gx = Tensor(zeros: x.shape)
+        func pair(_ k: String, _ d: Int) -> [Int] {
+            if let v = meta[k] as? [Int] { return v }
+            if let v = meta[k] as? Int { return [v, v] }
+            return [d, d]
+        }
+        var checks: [(String, Tensor, Tensor)] = []
+        switch op {
+        case "conv2d":
+            let w = try f.tensor("\(name).w")
+            let b = f.entries["\(name).b"] != nil ? try f.tensor("\(name).b") : nil
+            let groups = meta["groups"] as? Int ?? 1
+            let layer = Conv2d(inChannels: x.shape[1], outChannels: w.shape[0], kernelSize: [w.shape[2], w.shape[3]],
+                               stride: pair("stride", 1), padding: pair("padding", 0), dilation: pair("dilation", 1),
+                               groups: groups, bias: b != nil)
+            let g = ConvGeometry(input: x.shape, output: try layer.outputShape([x.shape]), layer: layer)
+            #expect([g.n, g.oc, g.oh, g.ow] == yRef.shape)
+            let col = Tensor(zeros: [max(g.colCount, 1)])
+            let macs = conv2dForward(y.data, x.data, w.data, b?.data, g, col: col.data)
+            #expect(macs == layer.macs(inputs: [x.shape], output: yRef.shape))
+            let gw = Tensor(zeros: w.shape), gb = b.map { Tensor(zeros: $0.shape) }
+            conv2dBackward(gx.data, gw.data, gb?.data, gy.data, x.data, w.data, g, col: col.data)
+            checks.append(("gw", gw, try f.tensor("\(name).gw")))
+            if let gb { checks.append(("gb", gb, try f.tensor("\(name).gb"))) }
+        case "max_pool2d", "avg_pool2d":
+            let k = pair("kernel_size", 1)
+            let win = Window(kernel: k, stride: meta["stride"] == nil ? k : pair("stride", 1), padding: pair("padding", 0))
+            let (planes, h, w, oh, ow) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3], yRef.shape[2], yRef.shape[3])
+            if op == "max_pool2d" {
+                let idx = UnsafeMutablePointer<Int32>.allocate(capacity: yRef.count); defer { idx.deallocate() }
+                maxPool2dForward(y.data, idx, x.data, planes: planes, h: h, w: w, oh: oh, ow: ow, win)
+                maxPool2dBackward(gx.data, gy.data, idx, planes: planes, h: h, w: w, oh: oh, ow: ow)
+            } else {
+                let cip = meta["count_include_pad"] as? Bool ?? true
+                avgPool2dForward(y.data, x.data, planes: planes, h: h, w: w, oh: oh, ow: ow, win, countIncludePad: cip)
+                avgPool2dBackward(gx.data, gy.data, planes: planes, h: h, w: w, oh: oh, ow: ow, win, countIncludePad: cip)
+            }
+        case "adaptive_avg_pool2d":
+            let (planes, h, w, oh, ow) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3], yRef.shape[2], yRef.shape[3])
+            #expect([oh, ow] == pair("output_size", 1))
+            adaptiveAvgPool2dForward(y.data, x.data, planes: planes, h: h, w: w, oh: oh, ow: ow)
+            adaptiveAvgPool2dBackward(gx.data, gy.data, planes: planes, h: h, w: w, oh: oh, ow: ow)
+        case "linear":
+            let w = try f.tensor("\(name).w"), b = try f.tensor("\(name).b")
+            let rows = x.count / w.shape[1]
+            linearForward(y.data, x.data, w.data, b.data, rows: rows, inFeatures: w.shape[1], outFeatures: w.shape[0])
+            let gw = Tensor(zeros: w.shape), gb = Tensor(zeros: b.shape)
+            linearBackward(gx.data, gw.data, gb.data, gy.data, x.data, w.data, rows: rows, inFeatures: w.shape[1], outFeatures: w.shape[0])
+            checks += [("gw", gw, try f.tensor("\(name).gw")), ("gb", gb, try f.tensor("\(name).gb"))]
+        case "relu":
+            reluForward(y.data, x.data, count: x.count)
+            reluBackward(gx.data, gy.data, y.data, count: x.count)
+        case "log_softmax":
+            logSoftmaxForward(y.data, x.data, rows: x.shape[0], classes: x.shape[1])
+            logSoftmaxBackward(gx.data, gy.data, y.data, rows: x.shape[0], classes: x.shape[1])
+        case "batch_norm_train", "batch_norm_eval":
+            let training = op == "batch_norm_train"
+            let w = try f.tensor("\(name).w"), b = try f.tensor("\(name).b")
+            let rm = try f.tensor("\(name).running_mean"), rv = try f.tensor("\(name).running_var")
+            let (n, c, hw) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
+            let mean = Tensor(zeros: [c]), invstd = Tensor(zeros: [c])
+            let eps = meta["eps"] as? Double ?? 1e-5
+            if training {
+                batchNorm2dTrainForward(y.data, mean.data, invstd.data, x.data, w.data, b.data, runningMean: rm.data, runningVar: rv.data,
+                                        n: n, c: c, hw: hw, eps: eps, momentum: meta["momentum"] as? Double ?? 0.1)
+            } else {
+                batchNorm2dEvalForward(y.data, mean.data, invstd.data, x.data, w.data, b.data, runningMean: rm.data, runningVar: rv.data,
+                                       n: n, c: c, hw: hw, eps: eps)
+            }
+            let gw = Tensor(zeros: [c]), gb = Tensor(zeros: [c])
+            batchNorm2dBackward(gx.data, gw.data, gb.data, gy.data, x.data, w.data, mean.data, invstd.data, n: n, c: c, hw: hw, training: training)
+            checks += [("gw", gw, try f.tensor("\(name).gw")), ("gb", gb, try f.tensor("\(name).gb")),
+                       ("running_mean", rm, try f.tensor("\(name).running_mean_after")),
+                       ("running_var", rv, try f.tensor("\(name).running_var_after"))]
+        default:
+            Issue.record("unknown op \(op) in case \(name)")
+            return
+        }
+        checks.insert(("y", y, yRef), at: 0)
+        checks.insert(("gx", gx, try f.tensor("\(name).gx")), at: 1)
+        for (what, got, want) in checks {
+            #expect(got.shape == want.shape, "\(name).\(what) shape")
+            let err = relativeError(got, want)
+            #expect(err <= 1e-5, "\(name).\(what): relative error \(err)")
+        }
+    }
+}
