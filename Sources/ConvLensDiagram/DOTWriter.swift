@@ -30,7 +30,7 @@ struct DOTWriter {
         out = []
         out.append("digraph \"\(graph.name)\" {")
         out.append("  graph [rankdir=\(options.rankdir.rawValue), fontname=\"\(s.font)\", fontsize=16, labelloc=t, labeljust=l,")
-        out.append("         nodesep=0.2, ranksep=0.28, pad=0.3, bgcolor=white, outputorder=edgesfirst, margin=0,")
+        out.append("         nodesep=0.2, ranksep=0.2, pad=0.3, bgcolor=white, outputorder=edgesfirst, margin=0,")
         out.append("         label=<\(title())>];")
         out.append("  node [shape=box, style=\"rounded,filled\", fontname=\"\(s.font)\", fontsize=10, margin=\"0.1,0.04\", penwidth=0.8, color=\"#4d4d4d\"];")
         out.append("  edge [fontname=\"\(s.font)\", fontsize=8, fontcolor=\"#505050\", color=\"#606060\", arrowsize=0.6, penwidth=0.8];")
@@ -80,14 +80,12 @@ struct DOTWriter {
             let type = n.kind == .module ? s.html(n.typeName) : "<I>\(s.html(n.typeName))()</I>"
             let args = s.arguments(n.layer)
             rows.append(args.isEmpty ? type : type + "  " + s.html(args))
-            rows.append(out(box))
-            if let numbers = numbers(box) { rows.append(numbers) }
+            rows.append(outAndNumbers(box))
             attributes = ["fillcolor=\"\(s.fill(forClass: n.layer.className))\""]
         case .container(let m, let calls):
             rows.append("<B>\(s.html(m.path))</B>")
             rows.append(s.html(m.className) + "  <I>(\(calls.count) calls)</I>")
-            rows.append(out(box))
-            rows.append(numbers(box) ?? "<FONT POINT-SIZE=\"9\">0 params · 0 MACs</FONT>")
+            rows.append(outAndNumbers(box, always: true))
             attributes = ["fillcolor=\"\(s.containerFill)\"", "shape=box3d", "style=filled"]
         }
         if box.id == plan.output { attributes.append("penwidth=2.2") }
@@ -96,15 +94,15 @@ struct DOTWriter {
         return "\(box.id) [label=<\(table)>, \(attributes.joined(separator: ", "))];"
     }
 
-    private func out(_ box: DiagramBox) -> String {
-        "<FONT COLOR=\"#1f3f66\">→ \(DiagramStyle.shape(box.outputShape))</FONT>"
-    }
-
-    /// `9,408 params · 118.0M MACs`, or nil when the box has neither (ReLU, pooling, cat, add).
-    private func numbers(_ box: DiagramBox) -> String? {
-        guard box.parameters > 0 || box.macs > 0 else { return nil }
+    /// `→ 1×64×112×112 · 9,408 params · 118M MACs`; the numbers are left out when both are 0
+    /// (ReLU, pooling, cat, add) unless `always`.
+    private func outAndNumbers(_ box: DiagramBox, always: Bool = false) -> String {
         let s = DiagramStyle.self
-        return "<FONT POINT-SIZE=\"9\">\(s.grouped(box.parameters)) params · \(s.compact(box.macs)) MACs</FONT>"
+        var text = "<FONT COLOR=\"#1f3f66\">→ \(s.shape(box.outputShape))</FONT>"
+        if always || box.parameters > 0 || box.macs > 0 {
+            text += "<FONT POINT-SIZE=\"9\">  ·  \(s.grouped(box.parameters)) params  ·  \(s.compact(box.macs)) MACs</FONT>"
+        }
+        return text
     }
 
     private func title() -> String {

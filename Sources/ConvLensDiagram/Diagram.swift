@@ -51,10 +51,9 @@ public enum Diagram {
             .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp")
         do {
             try Data(bytes).write(to: temp)
-            if FileManager.default.fileExists(atPath: url.path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: temp)
-            } else {
-                try FileManager.default.moveItem(at: temp, to: url)
+            // rename(2) replaces an existing file atomically.
+            guard rename(temp.path, url.path) == 0 else {
+                throw DiagramError(String(cString: strerror(errno)))
             }
         } catch {
             try? FileManager.default.removeItem(at: temp)
@@ -79,6 +78,7 @@ public enum Diagram {
     }
 
     private static func reason(_ error: Error) -> String {
+        if let e = error as? DiagramError { return e.message }
         let ns = error as NSError
         if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError { return posix.localizedDescription }
         return ns.localizedDescription

@@ -27,16 +27,17 @@ public struct DiagramError: Error, Sendable, CustomStringConvertible, Equatable 
 
 enum Graphviz {
     private static let lock = NSLock()
-    /// Messages Graphviz reported through the error hook during the current call; guarded by `lock`.
-    nonisolated(unsafe) private static var messages: [String] = []
+    /// What Graphviz reported through the error hook during the current call; guarded by `lock`.
+    /// The hook receives pieces ("Error", ": ", "syntax error in line 1 …\n"), so they are joined.
+    nonisolated(unsafe) private static var reported = ""
 
     /// Lays out DOT text with the `dot` engine and renders it to `format` (svg, png, pdf) in memory.
     static func render(_ dot: String, format: String) throws(DiagramError) -> [UInt8] {
         lock.lock()
         defer { lock.unlock() }
-        messages = []
+        reported = ""
         _ = agseterrf { text in
-            if let text { Graphviz.messages.append(String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines)) }
+            if let text { Graphviz.reported += String(cString: text) }
             return 0
         }
         _ = agreseterrors()
@@ -64,7 +65,8 @@ enum Graphviz {
 
     /// Graphviz's own message (the first error it reported) appended to ours.
     private static func failure(_ what: String) -> DiagramError {
-        let detail = messages.first { $0.hasPrefix("Error") } ?? messages.first
+        let lines = reported.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let detail = lines.first { $0.hasPrefix("Error") } ?? lines.first
         return DiagramError("Graphviz: \(what)" + (detail.map { " (\($0))" } ?? ""))
     }
 
