@@ -1,0 +1,105 @@
+import ConvLensGraph
+
+/// Computes shapes, parameters, MACs, FLOPs, receptive fields and memory for every node and
+/// container call of a graph. Static: no forward pass, any input size the graph accepts.
+public enum Analyzer {
+    /// - Throws: the graph's `trainingProblem` when `mode` is `.train` and a training-only head does not fit.
+    public static func analyze(_ graph: ModelGraph, mode: AnalysisMode = .eval, convention: FlopConvention = .convlens) throws(ZooError) -> Analysis {
+        if mode == .train, let problem = graph.trainingProblem { throw problem }
+        let nodes = graph.nodes(training: mode == .train)
+        let subtree = SubtreeCounts(graph)
+
+        var rows: [AnalysisRow] = []
+        var rowOfNode: [Int: Int] = [:]
+        var rowOfModule: [Int: Int] = [:]
+        var rf: [Int: ReceptiveField] = [:]
+        var counted: [Int: Double] = [:]
+        var seenModules = Set<Int>()
+        var open: [(module: Int, row: Int)] = []
+
+        for n in nodes {
+            // Close containers this node is not in, open the ones it enters (outermost first).
+            var keep = 0
+            while keep < open.count, keep < n.scope.count, open[keep].module == n.scope[keep] { keep += 1 }
+            open.removeSubrange(keep...)
+            for m in n.scope[keep...] {
+                let e = graph.modules[m]
+                rows.append(AnalysisRow(name: e.path, type: e.className, kind: .container, depth: e.depth, node: nil, module: m,
+                                        nodes: [], inputShapes: [], outputShape: [], params: subtree.params[m],
+                                        trainableParams: subtree.params[m], buffers: subtree.buffers[m], macs: 0, flops: 0,
+                                        rf: .input, outputBytes: 0, repeated: rowOfModule[m] != nil, trainOnly: false))
+                if rowOfModule[m] == nil { rowOfModule[m] = rows.count - 1 }
+                open.append((m, rows.count - 1))
+            }
+            for o in open { rows[o.row].nodes.append(n.index) }
+
+            let field = ReceptiveField.of(n, inputs: n.inputs.map { $0 == ModelGraph.inputID ? .input : rf[$0] ?? .input })
+            rf[n.index] = field
+            let c = convention.count(n, mode: mode)
+            counted[n.index] = c
+            let spec = n.layer.spec
+            let params = n.kind == .module ? spec.parameters.reduce(0) { $0 + $1.count } : 0
+            let buffers = n.kind == .module ? spec.buffers.reduce(0) { $0 + $1.count } : 0
+            var repeated = false
+            if n.kind == .module, let m = n.module { repeated = !seenModules.insert(m).inserted }
+            rowOfNode[n.index] = rows.count
+            rows.append(AnalysisRow(name: n.name, type: n.typeName, kind: n.kind == .module ? .module : .function,
+                                    depth: n.kind == .module ? graph.modules[n.module!].depth : n.scope.count + 1,
+                                    node: n.index, module: n.module, nodes: [], inputShapes: n.inputShapes,
+                                    outputShape: n.outputShape, params: params, trainableParams: params, buffers: buffers,
+                                    macs: spec.macs(inputs: n.inputShapes, output: n.outputShape), flops: Int(c.rounded()),
+                                    rf: field, outputBytes: Memory.outputBytes(n), repeated: repeated, trainOnly: n.trainOnly))
+        }
+
+        // Containers: output = the last node of the call that is not a training-only branch.
+        for i in rows.indices where rows[i].kind == .container {
+            let call = rows[i].nodes
+            let inCall = Set(call)
+            let allTrainOnly = call.allSatisfy { graph.nodes[$0].trainOnly }
+            guard let out = call.last(where: { allTrainOnly || !graph.nodes[$0].trainOnly }) else { continue }
+            let outNode = graph.nodes[out]
+            rows[i].outputShape = outNode.outputShape
+            rows[i].outputBytes = Memory.outputBytes(outNode)
+            rows[i].rf = rf[out] ?? .input
+            rows[i].trainOnly = allTrainOnly
+            rows[i].macs = call.reduce(0) { $0 + rows[rowOfNode[$1]!].macs }
+            rows[i].flops = Int(call.reduce(0.0) { $0 + counted[$1]! }.rounded())
+            if let first = call.lazy.compactMap({ id in graph.nodes[id].inputs.first { !inCall.contains($0) } }).first {
+                rows[i].inputShapes = [first == ModelGraph.inputID ? graph.inputShape : graph.nodes[first].outputShape]
+            }
+        }
+
+        let params = graph.parameterCount
+        let totals = AnalysisTotals(
+            params: params, trainableParams: params, buffers: graph.bufferCount,
+            macs: rows.filter { $0.kind != .container }.reduce(0) { $0 + $1.macs },
+            flops: Int(counted.values.reduce(0, +).rounded()),
+            paramBytes: params * Memory.floatBytes, bufferBytes: Memory.bufferBytes(graph),
+            inputBytes: numel(graph.inputShape) * Memory.floatBytes,
+            activationBytes: Memory.activationBytes(graph, mode: mode),
+            trainingBytes: Memory.trainingBytes(graph))
+        return Analysis(graph: graph, mode: mode, convention: convention, rows: rows, totals: totals,
+                        rowOfNode: rowOfNode, rowOfModule: rowOfModule)
+    }
+}
+
+/// Parameter and buffer element counts of every module's subtree (what `module.parameters()` sees).
+struct SubtreeCounts {
+    var params: [Int]
+    var buffers: [Int]
+
+    init(_ g: ModelGraph) {
+        params = Array(repeating: 0, count: g.modules.count)
+        buffers = Array(repeating: 0, count: g.modules.count)
+        // Children always have larger indices than their parent (registration order): sum backwards.
+        for m in g.modules.indices.reversed() {
+            if let spec = g.modules[m].layer?.spec {
+                params[m] += spec.parameters.reduce(0) { $0 + $1.count }
+                buffers[m] += spec.buffers.reduce(0) { $0 + $1.count }
+            }
+            if let p = g.modules[m].parent {
+                params[p] += params[m]; buffers[p] += buffers[m]
+            }
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// ConvLensAnalysis: see the issue that builds it.

@@ -1,0 +1,74 @@
+import ConvLensGraph
+
+extension ReceptiveField {
+    /// The field after a sliding window (Araujo et al. 2019, eqs. for r, j, u), per axis:
+    ///   k' = d·(k − 1) + 1            (dilated kernel span)
+    ///   r_out = r_in + (k' − 1)·j_in
+    ///   j_out = j_in · s
+    ///   u_out = u_in − p·j_in
+    func through(_ w: Window) -> ReceptiveField {
+        var out = self
+        for a in 0..<2 {
+            let span = w.effectiveKernel[a]
+            out.size[a] = size[a] + (span - 1) * jump[a]
+            out.jump[a] = jump[a] * w.stride[a]
+            out.left[a] = left[a] - w.padding[a] * jump[a]
+        }
+        return out
+    }
+
+    /// The union over merged branches (torch.cat, residual add): from the leftmost first pixel to
+    /// the rightmost last pixel. Flags the result when jumps or centres disagree.
+    static func union(_ fields: [ReceptiveField]) -> ReceptiveField {
+        guard var out = fields.first else { return .input }
+        guard fields.count > 1 else { return out }
+        for a in 0..<2 {
+            let lo = fields.map { $0.left[a] }.min()!
+            let hi = fields.map { $0.left[a] + $0.size[a] - 1 }.max()!
+            out.left[a] = lo
+            out.size[a] = hi - lo + 1
+            out.jump[a] = fields.map { $0.jump[a] }.max()!
+        }
+        let jumpsAgree = fields.allSatisfy { $0.jump == fields[0].jump }
+        let centresAgree = fields.allSatisfy { $0.start == fields[0].start }
+        out.aligned = fields.allSatisfy(\.aligned) && jumpsAgree && centresAgree
+        return out
+    }
+
+    /// The field of a node's output given its inputs' fields.
+    static func of(_ node: GraphNode, inputs: [ReceptiveField]) -> ReceptiveField {
+        let merged = union(inputs)
+        switch node.layer {
+        case .concat, .add:
+            return merged
+        case .adaptiveAvgPool2d(let p):
+            // Bin i of n inputs → o outputs spans [⌊i·n/o⌋, ⌈(i+1)·n/o⌉). Uniform when o divides n
+            // (kernel = stride = n/o); otherwise the widest bin and the mean stride, flagged.
+            let x = node.inputShapes[0]
+            var w = Window(kernel: [1, 1], stride: [1, 1], padding: [0, 0])
+            var uniform = true
+            for a in 0..<2 {
+                let n = x[2 + a], o = p.outputSize[a]
+                if n % o == 0 {
+                    w.kernel[a] = n / o; w.stride[a] = n / o
+                } else {
+                    uniform = false
+                    w.kernel[a] = AdaptiveAvgPool2d.bins(input: n, output: o).map { $0.1 - $0.0 }.max() ?? 1
+                    w.stride[a] = max(1, n / o)
+                }
+            }
+            var out = merged.through(w)
+            out.aligned = out.aligned && uniform
+            return out
+        case .flatten:
+            // Flattening a feature map makes every following unit see all of it: a window over
+            // the whole H×W (a Linear layer after it adds nothing spatially).
+            let x = node.inputShapes[0]
+            guard x.count == 4 else { return merged }
+            return merged.through(Window(kernel: [x[2], x[3]], stride: [x[2], x[3]], padding: [0, 0]))
+        default:
+            if let w = node.layer.spec.window { return merged.through(w) }
+            return merged
+        }
+    }
+}
