@@ -12,7 +12,7 @@ let package = Package(
     name: "ConvLens",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "ConvLens", targets: ["ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine", "ConvLensDiagram", "ConvLensTrain"]),
+        .library(name: "ConvLens", targets: ["ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine", "ConvLensDiagram", "ConvLensTrain", "ConvLensExplain"]),
         .executable(name: "convlens", targets: ["convlens"]),
     ],
     dependencies: [
@@ -33,8 +33,9 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "ConvLensDiagram", dependencies: ["ConvLensGraph", "ConvLensAnalysis", "CGraphviz"]),
         .target(name: "ConvLensTrain", dependencies: ["ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine", "CZlib"]),
+        .target(name: "ConvLensExplain", dependencies: ["ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine"]),
         .executableTarget(name: "convlens", dependencies: [
-            "ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine", "ConvLensDiagram", "ConvLensTrain",
+            "ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine", "ConvLensDiagram", "ConvLensTrain", "ConvLensExplain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -44,6 +45,7 @@ let package = Package(
         .testTarget(name: "ConvLensEngineTests", dependencies: ["ConvLensEngine", "ConvLensAnalysis", "TestSupport"]),
         .testTarget(name: "ConvLensDiagramTests", dependencies: ["ConvLensDiagram", "TestSupport"]),
         .testTarget(name: "ConvLensTrainTests", dependencies: ["ConvLensTrain", "TestSupport"]),
+        .testTarget(name: "ConvLensExplainTests", dependencies: ["ConvLensExplain", "ConvLensAnalysis", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )
