@@ -1,0 +1,88 @@
+import ConvLensGraph
+
+extension Engine {
+    /// Back-propagates from the last forward pass. `dLogits` is ∂loss/∂(main output); `auxGradients`
+    /// (optional) are ∂loss/∂(aux head output) in `graph.auxOutputs` order. Parameter gradients
+    /// accumulate into `gradients`; returns ∂loss/∂input (zeros unless `inputGradient`).
+    /// Activations are released as the pass goes; run `forward` again before another backward.
+    @discardableResult
+    public func backward(_ dLogits: Tensor, auxGradients: [Tensor] = [], inputGradient: Bool = true) throws(EngineError) -> Tensor {
+        guard !executed.isEmpty, let input = lastInput else {
+            throw EngineError("backward needs a forward pass with retainForBackward (and runs once per forward)")
+        }
+        var grads = [Tensor?](repeating: nil, count: graph.nodes.count)
+        grads[graph.output] = dLogits.copy().reshaped(graph.nodes[graph.output].outputShape)
+        for (a, g) in zip(graph.auxOutputs, auxGradients) where executed.contains(a) {
+            if let existing = grads[a] { existing.add(g) } else { grads[a] = g.copy().reshaped(graph.nodes[a].outputShape) }
+        }
+        let dInput = Tensor(zeros: input.shape)
+        for i in executed.reversed() {
+            guard let dy = grads[i] else { outputs[i] = nil; continue }
+            let node = graph.nodes[i]
+            // Gradient buffers of the inputs (nil = not wanted: the model input without inputGradient).
+            var dxs: [Tensor?] = []
+            for j in node.inputs {
+                if j < 0 { dxs.append(inputGradient ? dInput : nil); continue }
+                if grads[j] == nil { grads[j] = Tensor(zeros: graph.nodes[j].outputShape) }
+                dxs.append(grads[j])
+            }
+            let xs = node.inputs.map { $0 < 0 ? input : outputs[$0] }
+            backwardNode(node, dy: dy, dxs: dxs, xs: xs, y: outputs[i])
+            grads[i] = nil
+            outputs[i] = nil
+            saved[i] = nil
+        }
+        executed = []
+        return dInput
+    }
+
+    func grad(_ key: String?) -> UnsafeMutablePointer<Float>? { key.flatMap { gradients[$0]?.data } }
+
+    /// One node's backward kernel: accumulates into dxs and the parameter gradients.
+    func backwardNode(_ node: GraphNode, dy: Tensor, dxs: [Tensor?], xs: [Tensor?], y: Tensor?) {
+        let p = plan[node.index]
+        let dx = dxs[0]?.data
+        switch node.layer {
+        case .conv2d:
+            conv2dBackward(dx, grad(p.weight)!, grad(p.bias), dy.data, xs[0]!.data, param(p.weight)!, p.conv!, col: col.data)
+        case .linear(let l):
+            let x = xs[0]!
+            linearBackward(dx, grad(p.weight)!, grad(p.bias), dy.data, x.data, param(p.weight)!,
+                           rows: x.count / l.inFeatures, inFeatures: l.inFeatures, outFeatures: l.outFeatures)
+        case .batchNorm2d:
+            let x = xs[0]!
+            guard case .stats(let mean, let invstd) = saved[node.index] else { return }
+            batchNorm2dBackward(dx, grad(p.weight), grad(p.bias), dy.data, x.data, param(p.weight), mean.data, invstd.data,
+                                n: x.shape[0], c: x.shape[1], hw: x.shape[2] * x.shape[3], training: lastTraining || p.runningMean == nil)
+        case .maxPool2d:
+            guard let dx, case .indices(let idx) = saved[node.index] else { return }
+            let s = node.inputShapes[0]
+            idx.withUnsafeBufferPointer {
+                maxPool2dBackward(dx, dy.data, $0.baseAddress!, planes: s[0] * s[1], h: s[2], w: s[3], oh: dy.shape[2], ow: dy.shape[3])
+            }
+        case .avgPool2d(let l):
+            guard let dx else { return }
+            let s = node.inputShapes[0]
+            avgPool2dBackward(dx, dy.data, planes: s[0] * s[1], h: s[2], w: s[3], oh: dy.shape[2], ow: dy.shape[3], l.window!, countIncludePad: l.countIncludePad)
+        case .adaptiveAvgPool2d:
+            guard let dx else { return }
+            let s = node.inputShapes[0]
+            adaptiveAvgPool2dBackward(dx, dy.data, planes: s[0] * s[1], h: s[2], w: s[3], oh: dy.shape[2], ow: dy.shape[3])
+        case .relu:
+            guard let dx, let y else { return }
+            reluBackward(dx, dy.data, y.data, count: dy.count)
+        case .dropout:
+            guard let dx else { return }
+            if case .mask(let m) = saved[node.index] { dropoutBackward(dx, dy.data, m.data, count: dy.count) } else { accumulate(dx, dy.data, count: dy.count) }
+        case .flatten, .identity:
+            guard let dx else { return }
+            accumulate(dx, dy.data, count: dy.count)
+        case .add:
+            for d in dxs { if let d { accumulate(d.data, dy.data, count: dy.count) } }
+        case .concat(let l):
+            let d = l.dim < 0 ? l.dim + dy.shape.count : l.dim
+            concatBackward(dxs.map { $0?.data }, dy.data, sizes: node.inputShapes.map { $0[d] },
+                           outer: dy.shape[..<d].reduce(1, *), inner: dy.shape[(d + 1)...].reduce(1, *))
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import ConvLensGraph
+
+extension Engine {
+    /// Runs the graph on `input` (shape = the graph's input shape) and returns the main output.
+    /// `training` is PyTorch's train mode: batch statistics in batch norm (running statistics
+    /// updated), dropout active, auxiliary heads run. `retainForBackward: false` frees every
+    /// activation once its consumers have run (inference); `backward` then cannot be called.
+    public func forward(_ input: Tensor, training: Bool, retainForBackward: Bool = true) throws(EngineError) -> Tensor {
+        guard input.shape == graph.inputShape else {
+            throw EngineError("input has shape \(input.shape) but \(graph.name) was built for \(graph.inputShape)")
+        }
+        if training, let problem = graph.trainingProblem { throw EngineError("\(graph.name) cannot run in train mode: \(problem.description)") }
+        let nodes = graph.nodes(training: training)
+        outputs = Array(repeating: nil, count: graph.nodes.count)
+        saved = Array(repeating: nil, count: graph.nodes.count)
+        executed = nodes.map(\.index)
+        lastTraining = training
+        lastInput = input
+        forwardMACs = 0
+        // Remaining forward consumers per node, to free activations early.
+        var remaining = [Int](repeating: 0, count: graph.nodes.count)
+        for n in nodes { for i in n.inputs where i >= 0 { remaining[i] += 1 } }
+        var keep = [Bool](repeating: false, count: graph.nodes.count)
+        keep[graph.output] = true
+        for a in graph.auxOutputs { keep[a] = true }
+        if retainForBackward {
+            for n in nodes {
+                if plan[n.index].needsOutput { keep[n.index] = true }
+                if plan[n.index].needsInputs { for i in n.inputs where i >= 0 { keep[i] = true } }
+            }
+        }
+        for node in nodes {
+            let xs = node.inputs.map { $0 < 0 ? input : outputs[$0]! }
+            let y = try run(node, xs, training: training)
+            guard y.shape == node.outputShape else {
+                throw EngineError("\(node.name): produced shape \(y.shape) but the graph says \(node.outputShape)")
+            }
+            outputs[node.index] = y
+            for i in node.inputs where i >= 0 {
+                remaining[i] -= 1
+                if remaining[i] == 0 && !keep[i] { outputs[i] = nil }
+            }
+        }
+        if !retainForBackward { executed = [] }
+        return outputs[graph.output]!
+    }
+
+    func param(_ key: String?) -> UnsafeMutablePointer<Float>? { key.flatMap { state[$0]?.data } }
+
+    /// One node's forward kernel.
+    func run(_ node: GraphNode, _ xs: [Tensor], training: Bool) throws(EngineError) -> Tensor {
+        let p = plan[node.index]
+        let x = xs[0]
+        switch node.layer {
+        case .conv2d:
+            let y = Tensor(zeros: node.outputShape)
+            forwardMACs += conv2dForward(y.data, x.data, param(p.weight)!, param(p.bias), p.conv!, col: col.data)
+            return y
+        case .linear(let l):
+            let y = Tensor(zeros: node.outputShape)
+            forwardMACs += linearForward(y.data, x.data, param(p.weight)!, param(p.bias), rows: x.count / l.inFeatures,
+                                         inFeatures: l.inFeatures, outFeatures: l.outFeatures)
+            return y
+        case .batchNorm2d(let l):
+            let y = Tensor(zeros: node.outputShape)
+            let (n, c, hw) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
+            let mean = Tensor(zeros: [c]), invstd = Tensor(zeros: [c])
+            let batchStats = training || p.runningMean == nil
+            if batchStats {
+                if n * hw <= 1 && training {
+                    throw EngineError("\(node.name): expected more than 1 value per channel when training, got input size \(x.shape)")
+                }
+                var momentum = l.momentumValue
+                if training, let nb = p.numBatches {
+                    state[nb]![0] += 1
+                    if case .null = l.momentum { momentum = 1 / Double(state[nb]![0]) }   // cumulative moving average
+                }
+                batchNorm2dTrainForward(y.data, mean.data, invstd.data, x.data, param(p.weight), param(p.bias),
+                                        runningMean: training ? param(p.runningMean) : nil, runningVar: training ? param(p.runningVar) : nil,
+                                        n: n, c: c, hw: hw, eps: l.epsValue, momentum: momentum)
+            } else {
+                batchNorm2dEvalForward(y.data, mean.data, invstd.data, x.data, param(p.weight), param(p.bias),
+                                       runningMean: param(p.runningMean)!, runningVar: param(p.runningVar)!, n: n, c: c, hw: hw, eps: l.epsValue)
+            }
+            saved[node.index] = .stats(mean: mean, invstd: invstd)
+            return y
+        case .maxPool2d(let l):
+            let y = Tensor(zeros: node.outputShape)
+            var idx = [Int32](repeating: -1, count: y.count)
+            idx.withUnsafeMutableBufferPointer {
+                maxPool2dForward(y.data, $0.baseAddress!, x.data, planes: x.shape[0] * x.shape[1], h: x.shape[2], w: x.shape[3],
+                                 oh: y.shape[2], ow: y.shape[3], l.window!)
+            }
+            saved[node.index] = .indices(idx)
+            return y
+        case .avgPool2d(let l):
+            let y = Tensor(zeros: node.outputShape)
+            avgPool2dForward(y.data, x.data, planes: x.shape[0] * x.shape[1], h: x.shape[2], w: x.shape[3], oh: y.shape[2], ow: y.shape[3],
+                             l.window!, countIncludePad: l.countIncludePad)
+            return y
+        case .adaptiveAvgPool2d:
+            let y = Tensor(zeros: node.outputShape)
+            adaptiveAvgPool2dForward(y.data, x.data, planes: x.shape[0] * x.shape[1], h: x.shape[2], w: x.shape[3], oh: y.shape[2], ow: y.shape[3])
+            return y
+        case .relu:
+            let y = Tensor(zeros: node.outputShape)
+            reluForward(y.data, x.data, count: x.count)
+            return y
+        case .dropout(let l):
+            guard training, l.probability > 0 else { return x }
+            let y = Tensor(zeros: node.outputShape), mask = Tensor(zeros: node.outputShape)
+            dropoutForward(y.data, mask.data, x.data, count: x.count, p: l.probability, rng: &rng)
+            saved[node.index] = .mask(mask)
+            return y
+        case .flatten, .identity:
+            return x.reshaped(node.outputShape)
+        case .add:
+            let y = x.copy()
+            for other in xs.dropFirst() { accumulate(y.data, other.data, count: y.count) }
+            return y
+        case .concat(let l):
+            let y = Tensor(zeros: node.outputShape)
+            let d = l.dim < 0 ? l.dim + y.shape.count : l.dim
+            concatForward(y.data, xs.map { UnsafePointer($0.data) }, sizes: xs.map { $0.shape[d] },
+                          outer: y.shape[..<d].reduce(1, *), inner: y.shape[(d + 1)...].reduce(1, *))
+            return y
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import ConvLensGraph
+
+/// Runs a `ModelGraph` forward (eval or train) and backward, on float32 NCHW tensors.
+///
+/// Parameters and buffers live in `state` under torch's state_dict keys; a module called twice
+/// (ResNet's `relu`) finds the same tensors, so its parameters are shared and their gradients
+/// accumulate. Gradients accumulate into `gradients` (same keys, parameters only) until
+/// `zeroGradients()`; gradients of a tensor with several consumers are summed.
+///
+/// Typical use (what `convlens run` and the trainer do):
+///
+///     let engine = try Engine(graph: graph, weights: HashInit.stateDict(graph))
+///     let logits = try engine.forward(input, training: true)
+///     let (loss, dlogits) = engine.crossEntropy(targets: targets)  // includes aux heads
+///     engine.zeroGradients()
+///     let gradInput = engine.backward(dlogits)
+public final class Engine: @unchecked Sendable {
+    public let graph: ModelGraph
+    /// Parameters and buffers by state_dict key.
+    public internal(set) var state: [String: Tensor]
+    /// Parameter gradients by state_dict key (accumulated; see `zeroGradients`).
+    public internal(set) var gradients: [String: Tensor]
+    /// Parameter keys in state_dict order.
+    public let parameterKeys: [String]
+    /// Buffer keys (running statistics, num_batches_tracked) in state_dict order.
+    public let bufferKeys: [String]
+    /// Seeds the dropout masks; `resetDropout()` restarts the sequence.
+    public var dropoutSeed: UInt64 { didSet { rng = RandomSource(seed: dropoutSeed) } }
+    /// Multiply-accumulates the conv and linear kernels performed in the last forward pass.
+    public internal(set) var forwardMACs = 0
+    /// Main-loss weight of each auxiliary head (torchvision's training recipes: GoogLeNet
+    /// loss = main + 0.3·(aux1 + aux2); Inception3 loss = main + 0.4·aux).
+    public var auxLossWeight: Float
+
+    var rng: RandomSource
+    var plan: [NodePlan] = []
+    /// The last forward pass: outputs and saved state per node index, in execution order.
+    var outputs: [Tensor?] = []
+    var saved: [Saved?] = []
+    var executed: [Int] = []
+    var lastTraining = false
+    var lastInput: Tensor?
+    var col: Tensor
+
+    /// What a node's backward keeps from the forward pass.
+    enum Saved {
+        case indices([Int32])
+        case stats(mean: Tensor, invstd: Tensor)
+        case mask(Tensor)
+    }
+
+    /// Node facts computed once: parameter keys and geometry.
+    struct NodePlan {
+        var weight: String?
+        var bias: String?
+        var runningMean: String?
+        var runningVar: String?
+        var numBatches: String?
+        var conv: ConvGeometry?
+        /// Its backward reads this node's inputs (conv, batch norm, linear).
+        var needsInputs: Bool
+        /// Its backward reads its own output (ReLU).
+        var needsOutput: Bool
+    }
+
+    /// An engine over `weights`, which must hold exactly the graph's state_dict (parameters and
+    /// buffers) with the right shapes; otherwise the error lists every missing, unexpected and
+    /// wrongly shaped key.
+    public init(graph: ModelGraph, weights: [String: Tensor], dropoutSeed: UInt64 = 0) throws(EngineError) {
+        self.graph = graph
+        let entries = graph.stateDict()
+        var missing: [String] = [], wrong: [String] = []
+        for e in entries {
+            guard let t = weights[e.key] else { missing.append(e.key); continue }
+            if t.shape != e.shape && !(e.shape.isEmpty && t.count == 1) { wrong.append("\(e.key) has shape \(t.shape), expected \(e.shape)") }
+        }
+        let known = Set(entries.map(\.key))
+        let unexpected = weights.keys.filter { !known.contains($0) }.sorted()
+        if !missing.isEmpty || !unexpected.isEmpty || !wrong.isEmpty {
+            var parts: [String] = []
+            if !missing.isEmpty { parts.append("missing keys: " + missing.joined(separator: ", ")) }
+            if !unexpected.isEmpty { parts.append("unexpected keys: " + unexpected.joined(separator: ", ")) }
+            if !wrong.isEmpty { parts.append("wrong shapes: " + wrong.joined(separator: "; ")) }
+            throw EngineError("weights do not match \(graph.name): " + parts.joined(separator: "; "))
+        }
+        state = [:]
+        for e in entries { state[e.key] = weights[e.key]!.copy().reshaped(e.shape) }
+        parameterKeys = entries.filter { !$0.isBuffer }.map(\.key)
+        bufferKeys = entries.filter(\.isBuffer).map(\.key)
+        gradients = [:]
+        for k in parameterKeys { gradients[k] = Tensor(zeros: state[k]!.shape) }
+        self.dropoutSeed = dropoutSeed
+        rng = RandomSource(seed: dropoutSeed)
+        auxLossWeight = graph.className == "Inception3" ? 0.4 : 0.3
+        col = Tensor(zeros: [1])
+        plan = graph.nodes.map(makePlan)
+        let colCount = plan.compactMap { $0.conv?.colCount }.max() ?? 1
+        col = Tensor(zeros: [max(colCount, 1)])
+    }
+
+    func makePlan(_ node: GraphNode) -> NodePlan {
+        let key: (String) -> String? = { local in
+            guard let m = node.module else { return nil }
+            let k = self.graph.modules[m].key(local)
+            return self.state[k] != nil ? k : nil
+        }
+        var p = NodePlan(weight: key("weight"), bias: key("bias"), runningMean: key("running_mean"), runningVar: key("running_var"),
+                         numBatches: key("num_batches_tracked"), conv: nil, needsInputs: false, needsOutput: false)
+        switch node.layer {
+        case .conv2d(let l):
+            p.conv = ConvGeometry(input: node.inputShapes[0], output: node.outputShape, layer: l)
+            p.needsInputs = true
+        case .batchNorm2d, .linear: p.needsInputs = true
+        case .relu: p.needsOutput = true
+        default: break
+        }
+        return p
+    }
+
+    /// Sets every gradient to zero.
+    public func zeroGradients() {
+        for t in gradients.values { t.fill(0) }
+    }
+
+    /// Restarts the dropout mask sequence from `dropoutSeed`.
+    public func resetDropout() { rng = RandomSource(seed: dropoutSeed) }
+
+    /// Replaces a parameter or buffer's values (same shape).
+    public func setState(_ key: String, _ t: Tensor) throws(EngineError) {
+        guard let old = state[key] else { throw EngineError("\(graph.name) has no parameter or buffer '\(key)'") }
+        guard old.count == t.count else { throw EngineError("\(key) has shape \(old.shape), got \(t.shape)") }
+        old.data.update(from: t.data, count: t.count)
+    }
+
+    /// The auxiliary heads' outputs of the last training-mode forward pass, by head module path
+    /// (`aux1`, `aux2`, `AuxLogits`).
+    public var auxLogits: [(name: String, logits: Tensor)] {
+        graph.auxOutputs.compactMap { i in
+            guard i < outputs.count, let t = outputs[i] else { return nil }
+            let n = graph.nodes[i]
+            let head = n.scope.first.map { graph.modules[$0].path } ?? n.name
+            return (head, t)
+        }
+    }
+}
