@@ -1,0 +1,207 @@
+import ConvLensEngine
+import ConvLensGraph
+import Foundation
+
+/// A training run: epochs of shuffled mini-batches, evaluation on the test split after each,
+/// metrics.csv, an atomic checkpoint per epoch, and at the end run.json and curves.svg.
+public final class Trainer {
+    public let config: TrainConfig
+    public let directory: String
+    public let adapter: InputAdapter
+    public let engine: Engine
+    public let data: IDXDataset
+    let progress: Progress
+    var optimizer: Optimizer
+    var records: [EpochRecord] = []
+    var startEpoch = 1
+
+    /// Prepares a run in `directory` (created if needed). With `resume`, continues from the
+    /// checkpoint there with the config it was started with.
+    public init(config: TrainConfig, directory: String, resume: Bool, progress: Progress, initialWeights: [String: Tensor]? = nil) throws {
+        var config = config
+        var checkpoint: Checkpoint?
+        let ckptPath = (directory as NSString).appendingPathComponent("checkpoint.safetensors")
+        if resume {
+            guard FileManager.default.fileExists(atPath: ckptPath) else { throw DataError(ckptPath, "no checkpoint to resume from") }
+            let c = try Checkpoint.read(ckptPath)
+            let epochs = config.epochs
+            config = c.config
+            config.epochs = max(epochs, c.config.epochs)
+            checkpoint = c
+        }
+        self.config = config
+        self.directory = directory
+        self.progress = progress
+        let file = try Registry.load(config.model)
+        data = try IDXDataset(directory: config.data)
+        adapter = try InputAdapter.choose(for: file, rows: data.train.rows, cols: data.train.cols, numClasses: data.numClasses,
+                                          imageSize: config.imageSize, arguments: config.arguments)
+        let graph = try Registry.graph(from: file, arguments: config.arguments + ["num_classes=\(data.numClasses)"],
+                                       input: [config.batchSize, adapter.channels, adapter.height, adapter.width])
+        let weights: [String: Tensor]
+        if let checkpoint {
+            weights = checkpoint.state
+        } else if let initialWeights {
+            weights = initialWeights
+        } else {
+            weights = config.initialization == "hash" ? HashInit.stateDict(graph) : DefaultInit.stateDict(graph, seed: config.seed)
+        }
+        engine = try Engine(graph: graph, weights: weights)
+        optimizer = Optimizer(kind: Optimizer.Kind(rawValue: config.optimizer)!, lr: Float(config.lr), weightDecay: Float(config.weightDecay))
+        if let checkpoint {
+            optimizer.step = checkpoint.optimizerStep
+            optimizer.state = checkpoint.optimizerState
+            startEpoch = checkpoint.epoch + 1
+            records = Array(try readMetrics(path("metrics.csv")).prefix(checkpoint.epoch))
+        }
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+    }
+
+    func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+
+    var trainCount: Int { min(config.limit ?? .max, data.train.count) }
+    var testCount: Int { min(config.limit ?? .max, data.test.count) }
+
+    /// A deterministic 64-bit value from the run seed and a stream id (epoch, purpose).
+    func derivedSeed(_ a: Int, _ b: Int) -> UInt64 {
+        var r = RandomSource(seed: config.seed &* 0x9E37_79B9 &+ UInt64(a) &* 0x85EB_CA6B &+ UInt64(b))
+        return r.next()
+    }
+
+    /// Runs the remaining epochs; returns the records of all epochs.
+    @discardableResult
+    public func run() throws -> [EpochRecord] {
+        progress.message("\(config.model) on \(data.directory): \(trainCount) train / \(testCount) test images, \(data.numClasses) classes; input \(adapter)")
+        if startEpoch > 1 { progress.message("resuming after epoch \(startEpoch - 1) from \(path("checkpoint.safetensors"))") }
+        for epoch in startEpoch...max(startEpoch, config.epochs) where epoch <= config.epochs {
+            let record = try trainEpoch(epoch)
+            records.append(record)
+            try Checkpoint(epoch: epoch, optimizerStep: optimizer.step, config: config, state: engine.state, optimizerState: optimizer.state)
+                .write(to: path("checkpoint.safetensors"), keys: engine.graph.stateDict().map(\.key))
+            try writeWeights()
+            try writeMetrics(records, to: path("metrics.csv"))
+            progress.epochDone(record, epochs: config.epochs)
+        }
+        try writeSummary()
+        return records
+    }
+
+    func writeWeights() throws {
+        var st = SafeTensors()
+        for e in engine.graph.stateDict() {
+            if e.localName == "num_batches_tracked" {
+                st.set(e.key, int64: [Int64(engine.state[e.key]!.values.first ?? 0)], shape: [])
+            } else {
+                st.set(e.key, engine.state[e.key]!)
+            }
+        }
+        try writeAtomically(st.serialized(), to: path("weights.safetensors"))
+    }
+
+    func trainEpoch(_ epoch: Int) throws -> EpochRecord {
+        let t0 = Date()
+        var order = Array(0..<trainCount)
+        var rng = RandomSource(seed: derivedSeed(epoch, 1))
+        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }   // Fisher–Yates
+        engine.dropoutSeed = derivedSeed(epoch, 2)
+        let b = config.batchSize
+        let batches = order.count / b        // full batches only: the graph has a fixed batch size
+        guard batches > 0 else { throw DataError("--batch-size", "\(b) is larger than the \(order.count) training images") }
+        let input = Tensor(zeros: engine.graph.inputShape)
+        var lossSum = 0.0, correct = 0, seen = 0
+        for bi in 0..<batches {
+            let idx = Array(order[(bi * b)..<((bi + 1) * b)])
+            let targets = fill(input, from: data.train, indices: idx)
+            let logits = try engine.forward(input, training: true)
+            let (loss, mainLoss, dLogits, aux) = try engine.crossEntropy(targets: targets)
+            guard loss.isFinite else {
+                throw DataError(directory, "loss became \(loss) at epoch \(epoch), batch \(bi + 1); stopped. The last good checkpoint (epoch \(epoch - 1)) is intact")
+            }
+            engine.zeroGradients()
+            try engine.backward(dLogits, auxGradients: aux, inputGradient: false)
+            optimizer.beginStep()
+            for k in engine.parameterKeys {
+                optimizer.update(k, param: engine.state[k]!.data, grad: engine.gradients[k]!.data, count: engine.state[k]!.count)
+            }
+            lossSum += mainLoss * Double(b)
+            correct += countCorrect(logits, targets)
+            seen += b
+            let elapsed = Date().timeIntervalSince(t0)
+            progress.batch(epoch: epoch, epochs: config.epochs, batch: bi + 1, batches: batches, loss: lossSum / Double(seen),
+                           acc: Double(correct) / Double(seen), imagesPerSecond: Double(seen) / elapsed,
+                           eta: elapsed / Double(bi + 1) * Double(batches - bi - 1))
+        }
+        let trainSeconds = Date().timeIntervalSince(t0)
+        let (testLoss, testAcc) = try evaluate()
+        return EpochRecord(epoch: epoch, trainLoss: lossSum / Double(seen), trainAcc: Double(correct) / Double(seen),
+                           testLoss: testLoss, testAcc: testAcc, seconds: Date().timeIntervalSince(t0), imagesPerSecond: Double(seen) / trainSeconds)
+    }
+
+    /// Writes images `indices` of a split into `input` (adapted to the model); returns their labels.
+    func fill(_ input: Tensor, from split: IDXSplit, indices: [Int]) -> [Int] {
+        let per = adapter.channels * adapter.height * adapter.width
+        let px = split.rows * split.cols
+        split.images.withUnsafeBufferPointer { images in
+            for (j, i) in indices.enumerated() {
+                adapter.fill(UnsafeBufferPointer(rebasing: images[(i * px)..<((i + 1) * px)]), into: input.data + j * per)
+            }
+        }
+        return indices.map { Int(split.labels[$0]) }
+    }
+
+    func countCorrect(_ logits: Tensor, _ targets: [Int]) -> Int {
+        let classes = logits.count / targets.count
+        var c = 0
+        for (r, t) in targets.enumerated() {
+            var best = 0
+            for k in 1..<classes where logits.data[r * classes + k] > logits.data[r * classes + best] { best = k }
+            if best == t { c += 1 }
+        }
+        return c
+    }
+
+    /// Test loss and accuracy in eval mode; the last partial batch is padded and its padding ignored.
+    public func evaluate() throws -> (loss: Double, acc: Double) {
+        let (loss, acc, _) = try evaluateWithPredictions()
+        return (loss, acc)
+    }
+
+    public func evaluateWithPredictions() throws -> (loss: Double, acc: Double, predictions: [Int]) {
+        let b = config.batchSize
+        let input = Tensor(zeros: engine.graph.inputShape)
+        var lossSum = 0.0, correct = 0
+        var predictions: [Int] = []
+        var start = 0
+        while start < testCount {
+            let n = min(b, testCount - start)
+            var idx = Array(start..<(start + n))
+            while idx.count < b { idx.append(idx.last!) }
+            let targets = fill(input, from: data.test, indices: idx)
+            let logits = try engine.forward(input, training: false, retainForBackward: false)
+            let classes = logits.count / b
+            for r in 0..<n {
+                let row = logits.data + r * classes
+                var m = row[0], best = 0
+                for k in 1..<classes where row[k] > m { m = row[k]; best = k }
+                var s = 0.0
+                for k in 0..<classes { s += exp(Double(row[k] - m)) }
+                lossSum += log(s) + Double(m) - Double(row[targets[r]])
+                if best == targets[r] { correct += 1 }
+                predictions.append(best)
+            }
+            start += n
+        }
+        return (lossSum / Double(testCount), Double(correct) / Double(testCount), predictions)
+    }
+
+    func writeSummary() throws {
+        let summary = RunSummary(model: config.model, config: config, test_acc: records.last?.testAcc ?? .nan,
+                                 input: adapter.description,
+                                 epochs: records.map { .init(epoch: $0.epoch, train_loss: $0.trainLoss, test_acc: $0.testAcc, seconds: $0.seconds, images_per_s: $0.imagesPerSecond) })
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(Array(try enc.encode(summary)) + [10], to: path("run.json"))
+        let title = "\(config.model) on \((config.data as NSString).lastPathComponent): final test accuracy \(String(format: "%.2f%%", (records.last?.testAcc ?? 0) * 100))"
+        try writeAtomically(Array(Curves.svg(records, title: title).utf8), to: path("curves.svg"))
+    }
+}
