@@ -31,10 +31,9 @@ struct DOTWriter {
         out.append("digraph \"\(graph.name)\" {")
         out.append("  graph [rankdir=\(options.rankdir.rawValue), fontname=\"\(s.font)\", fontsize=16, labelloc=t, labeljust=l,")
         out.append("         nodesep=0.2, ranksep=0.2, pad=0.3, bgcolor=white, outputorder=edgesfirst, margin=0,")
-        out.append("         label=<\(title())>];")
+        out.append("         label=<\(heading())>];")
         out.append("  node [shape=box, style=\"rounded,filled\", fontname=\"\(s.font)\", fontsize=10, margin=\"0.1,0.04\", penwidth=0.8, color=\"#4d4d4d\"];")
         out.append("  edge [fontname=\"\(s.font)\", fontsize=8, fontcolor=\"#505050\", color=\"#606060\", arrowsize=0.6, penwidth=0.8];")
-        if options.legend { out.append("  legend [shape=plaintext, style=\"\", margin=0, label=<\(legend())>];") }
 
         let root = Cluster(module: nil)
         for (i, box) in plan.boxes.enumerated() {
@@ -105,6 +104,19 @@ struct DOTWriter {
         return text
     }
 
+    /// The graph label above the picture: the title line, then the legend (outside the layout,
+    /// so it never pushes nodes apart).
+    private func heading() -> String {
+        var rows = ["<TR><TD ALIGN=\"LEFT\">\(title())</TD></TR>"]
+        if options.legend {
+            rows.append("<TR><TD ALIGN=\"LEFT\">\(legend())</TD></TR>")
+            let note = ["node: name / type and arguments / → output shape · parameters · MACs (Conv2d and Linear multiply-accumulates)",
+                        "edges: tensor shapes N×C×H×W · thick border: the model output"].map(DiagramStyle.html).joined(separator: "<BR ALIGN=\"LEFT\"/>")
+            rows.append("<TR><TD ALIGN=\"LEFT\" BALIGN=\"LEFT\"><FONT POINT-SIZE=\"9\" COLOR=\"#505050\">\(note)</FONT></TD></TR>")
+        }
+        return "<TABLE BORDER=\"0\" CELLBORDER=\"0\" CELLSPACING=\"0\" CELLPADDING=\"3\">" + rows.joined() + "</TABLE>"
+    }
+
     private func title() -> String {
         let s = DiagramStyle.self
         let macs = plan.boxes.reduce(0) { $0 + $1.macs }
@@ -114,7 +126,7 @@ struct DOTWriter {
             + "\(s.grouped(graph.parameterCount)) parameters  ·  \(s.compact(macs)) MACs  ·  \(mode), \(depth)"
     }
 
-    /// One row per colour actually used, plus the collapsed-container symbol when present.
+    /// Colour swatches actually used (in one row: a wider table would be stretched to the title's width) and the collapsed-container symbol when present.
     private func legend() -> String {
         let s = DiagramStyle.self
         var used = Set<String>()
@@ -126,14 +138,15 @@ struct DOTWriter {
             case .input: break
             }
         }
-        var rows = ["<TR><TD COLSPAN=\"2\" ALIGN=\"LEFT\"><B>Legend</B></TD></TR>"]
-        for w in s.swatches where !w.classes.isDisjoint(with: used) {
-            rows.append("<TR><TD BGCOLOR=\"\(w.fill)\" BORDER=\"1\" WIDTH=\"18\"> </TD><TD ALIGN=\"LEFT\">\(s.html(w.title))</TD></TR>")
+        var entries = s.swatches.filter { !$0.classes.isDisjoint(with: used) }.map { ($0.fill, $0.title) }
+        if collapsed { entries.append((s.containerFill, "collapsed container (totals)")) }
+        var rows: [String] = []
+        for start in stride(from: 0, to: entries.count, by: 10) {
+            let cells = entries[start..<min(start + 10, entries.count)].map { fill, title in
+                "<TD BGCOLOR=\"\(fill)\" BORDER=\"1\" FIXEDSIZE=\"TRUE\" WIDTH=\"16\" HEIGHT=\"11\"> </TD><TD ALIGN=\"LEFT\">\(s.html(title))</TD>"
+            }
+            rows.append("<TR>" + cells.joined() + "</TR>")
         }
-        if collapsed {
-            rows.append("<TR><TD BGCOLOR=\"\(s.containerFill)\" BORDER=\"1\" WIDTH=\"18\"> </TD><TD ALIGN=\"LEFT\">collapsed container (totals)</TD></TR>")
-        }
-        rows.append("<TR><TD COLSPAN=\"2\" ALIGN=\"LEFT\" BALIGN=\"LEFT\"><FONT POINT-SIZE=\"8\">edges: tensor shape N×C×H×W<BR ALIGN=\"LEFT\"/>MACs: Conv2d and Linear multiply-accumulates<BR ALIGN=\"LEFT\"/>thick border: model output</FONT></TD></TR>")
-        return "<TABLE BORDER=\"1\" COLOR=\"#9aa3ad\" CELLBORDER=\"0\" CELLSPACING=\"2\" CELLPADDING=\"3\" BGCOLOR=\"white\">" + rows.joined() + "</TABLE>"
+        return "<FONT POINT-SIZE=\"10\"><TABLE ALIGN=\"LEFT\" BORDER=\"0\" CELLBORDER=\"0\" CELLSPACING=\"3\" CELLPADDING=\"1\">" + rows.joined() + "</TABLE></FONT>"
     }
 }

@@ -24,7 +24,7 @@ enum DiagramStyle {
         Swatch(title: "cat (concatenate)", fill: "#f7c1cf", classes: ["cat"]),
         Swatch(title: "add (residual)", fill: "#f29b93", classes: ["add"]),
     ]
-    static let containerFill = "#ffffff"
+    static let containerFill = "#f4efe4"
     static let inputFill = "#ffffff"
     static let otherFill = "#ffffff"
     /// Cluster backgrounds get darker with nesting so nested containers stay distinguishable.
