@@ -86,6 +86,12 @@ extension Engine {
             return y
         case .maxPool2d(let l):
             let y = Tensor(zeros: node.outputShape)
+            if let idx = frozen?.pool[node.index] {
+                let (hw, ohw) = (x.shape[2] * x.shape[3], y.shape[2] * y.shape[3])
+                for q in 0..<y.count { y[q] = x.data[(q / ohw) * hw + Int(idx[q])] }
+                saved[node.index] = .indices(idx)
+                return y
+            }
             var idx = [Int32](repeating: -1, count: y.count)
             idx.withUnsafeMutableBufferPointer {
                 maxPool2dForward(y.data, $0.baseAddress!, x.data, planes: x.shape[0] * x.shape[1], h: x.shape[2], w: x.shape[3],
@@ -104,6 +110,10 @@ extension Engine {
             return y
         case .relu:
             let y = Tensor(zeros: node.outputShape)
+            if let mask = frozen?.relu[node.index] {
+                for i in 0..<y.count { y[i] = mask[i] > 0 ? x[i] : 0 }
+                return y
+            }
             reluForward(y.data, x.data, count: x.count)
             return y
         case .dropout(let l):

@@ -41,6 +41,14 @@ public final class Engine: @unchecked Sendable {
     var lastTraining = false
     var lastInput: Tensor?
     var col: Tensor
+    /// For gradient checks only: ReLU masks and max-pool choices replayed from a reference pass, so
+    /// central differences see the piecewise-smooth function whose gradient backward computes.
+    var frozen: FrozenDecisions?
+
+    struct FrozenDecisions {
+        var relu: [Int: Tensor] = [:]
+        var pool: [Int: [Int32]] = [:]
+    }
 
     /// What a node's backward keeps from the forward pass.
     enum Saved {

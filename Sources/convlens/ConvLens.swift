@@ -7,7 +7,7 @@ struct ConvLens: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convlens",
         abstract: "Print, analyse, draw, run and train classic convolutional networks from one declarative description.",
-        subcommands: [ListCommand.self, PrintCommand.self, DiagramCommand.self, DoctorCommand.self, AnalyzeCommand.self, SummaryCommand.self, ExplainCommand.self])
+        subcommands: [ListCommand.self, PrintCommand.self, DiagramCommand.self, DoctorCommand.self, RunCommand.self, VerifyCommand.self, AnalyzeCommand.self, SummaryCommand.self, ExplainCommand.self, TrainCommand.self, EvalCommand.self])
 }
 
 /// The options every command that takes a model shares.

@@ -1,0 +1,147 @@
+import ConvLensGraph
+
+extension Engine {
+    /// Central differences for one node on random inputs: L = Σ y·R. Returns the worst relative
+    /// error over sampled input and parameter coordinates, and how many were checked.
+    /// The engine's state (running statistics, dropout stream, gradients) is restored afterwards.
+    func localGradientCheck(_ node: GraphNode, training: Bool, samples: Int, rng: inout RandomSource) -> (Double, Int) {
+        if outputs.count != graph.nodes.count { outputs = Array(repeating: nil, count: graph.nodes.count) }
+        if saved.count != graph.nodes.count { saved = Array(repeating: nil, count: graph.nodes.count) }
+        let h: Float = 1e-2
+        // Inputs: N(0,1), kept 0.05 away from ReLU's kink; for max pooling values a window never ties.
+        let xs: [Tensor] = node.inputShapes.map { shape in
+            let t = Tensor(zeros: shape)
+            switch node.layer {
+            case .maxPool2d:
+                // x_i = ((a·i + b) mod 1009)·0.03 − 15: values in one window (index distance < 1009
+                // for planes narrower than ~500) are distinct and ≥ 0.03 > 2h apart.
+                let a = Int(rng.next() % 1008) + 1, b = Int(rng.next() % 1009)
+                for i in 0..<t.count { t[i] = Float((a * i + b) % 1009) * 0.03 - 15 }
+            case .relu:
+                for i in 0..<t.count { let v = Float(rng.normal()); t[i] = v >= 0 ? v + 0.05 : v - 0.05 }
+            default:
+                for i in 0..<t.count { t[i] = Float(rng.normal()) }
+            }
+            return t
+        }
+        let r = Verify.randomTensor(node.outputShape, &rng)
+        let p = plan[node.index]
+        let paramKeys = [p.weight, p.bias].compactMap { $0 }.filter { gradients[$0] != nil }
+        let bufferKeys = [p.runningMean, p.runningVar, p.numBatches].compactMap { $0 }
+        let buffers = bufferKeys.map { state[$0]!.copy() }
+        let gradBackup = paramKeys.map { gradients[$0]!.copy() }
+        let rng0 = self.rng
+        func loss() -> (Double, Tensor?) {
+            self.rng = rng0
+            for (k, b) in zip(bufferKeys, buffers) { state[k]!.data.update(from: b.data, count: b.count) }
+            guard let y = try? run(node, xs, training: training) else { return (.nan, nil) }
+            var s = 0.0
+            for i in 0..<y.count { s += Double(y[i]) * Double(r[i]) }
+            return (s, y)
+        }
+        // Analytic: backward with dy = R.
+        let (_, y) = loss()
+        for k in paramKeys { gradients[k]!.fill(0) }
+        let dxs = xs.map { Tensor(zeros: $0.shape) }
+        let savedTraining = lastTraining
+        lastTraining = training
+        backwardNode(node, dy: r, dxs: dxs, xs: xs, y: y)
+        lastTraining = savedTraining
+        var targets: [(value: Tensor, grad: Tensor)] = zip(xs, dxs).map { ($0, $1) }
+        for k in paramKeys { targets.append((state[k]!, gradients[k]!.copy())) }
+        var worst = 0.0, count = 0
+        for (t, g) in targets {
+            var rms = 0.0
+            for i in 0..<g.count { rms += Double(g[i]) * Double(g[i]) }
+            rms = (rms / Double(max(g.count, 1))).squareRoot()
+            for _ in 0..<min(samples, t.count) {
+                let i = Int(rng.next() % UInt64(t.count))
+                let v = t[i]
+                t[i] = v + h; let lp = loss().0
+                t[i] = v - h; let lm = loss().0
+                t[i] = v
+                let num = (lp - lm) / (2 * Double(h)), ana = Double(g[i])
+                let e = abs(num - ana) / max(abs(num), abs(ana), 1e-3 * rms, 1e-12)
+                worst = max(worst, e.isNaN ? .infinity : e); count += 1
+            }
+        }
+        // Restore.
+        self.rng = rng0
+        for (k, b) in zip(bufferKeys, buffers) { state[k]!.data.update(from: b.data, count: b.count) }
+        for (k, g) in zip(paramKeys, gradBackup) { gradients[k]!.data.update(from: g.data, count: g.count) }
+        saved[node.index] = nil
+        return (worst, count)
+    }
+
+    /// Whole-model directional derivatives, with ReLU masks and max-pool choices frozen at the
+    /// reference point (a kink crossed inside ±h would otherwise dominate the estimate): for v random, (L(θ + h·v) − L(θ − h·v)) / 2h against
+    /// ⟨∇L, v⟩, with L = Σ logits·R (+ Σ aux·R_aux). Over the input, and over the parameters of the
+    /// first and last node of each parameterised layer kind (v scaled to each tensor's rms). Returns (name, numeric, analytic, relative error).
+    func directionalChecks(input: Tensor, training: Bool, step h: Float, rng: inout RandomSource) throws -> [(String, Double, Double, Double)] {
+        let buffers = bufferKeys.map { ($0, state[$0]!.copy()) }
+        func restoreBuffers() { for (k, b) in buffers { state[k]!.data.update(from: b.data, count: b.count) } }
+        let outs = [graph.output] + (training ? graph.auxOutputs : [])
+        let rs = outs.map { Verify.randomTensor(graph.nodes[$0].outputShape, &rng) }
+        func loss(_ x: Tensor) throws -> Double {
+            resetDropout(); restoreBuffers()
+            _ = try forward(x, training: training)
+            var s = 0.0
+            for (o, r) in zip(outs, rs) { let y = outputs[o]!; for i in 0..<y.count { s += Double(y[i]) * Double(r[i]) } }
+            return s
+        }
+        // Analytic gradients, and the ReLU/max-pool decisions of this point, replayed below.
+        _ = try loss(input)
+        var decisions = FrozenDecisions()
+        for n in graph.nodes(training: training) {
+            if case .relu = n.layer, let y = outputs[n.index] { decisions.relu[n.index] = y.copy() }
+            if case .maxPool2d = n.layer, case .indices(let idx) = saved[n.index] { decisions.pool[n.index] = idx }
+        }
+        frozen = decisions
+        defer { frozen = nil }
+        zeroGradients()
+        let dInput = try backward(rs[0], auxGradients: Array(rs.dropFirst()))
+        let grads = gradients.mapValues { $0.copy() }
+        var results: [(String, Double, Double, Double)] = []
+        func record(_ name: String, _ num: Double, _ ana: Double) {
+            let e = abs(num - ana) / max(abs(num), abs(ana), 1e-12)
+            results.append((name, num, ana, e.isNaN ? .infinity : e))
+        }
+        // Input direction.
+        let v = Verify.randomTensor(input.shape, &rng)
+        var ana = 0.0
+        for i in 0..<v.count { ana += Double(dInput[i]) * Double(v[i]) }
+        let xp = input.copy(), xm = input.copy()
+        for i in 0..<v.count { xp[i] += h * v[i]; xm[i] -= h * v[i] }
+        record("grad input (model)", (try loss(xp) - loss(xm)) / (2 * Double(h)), ana)
+        // Parameter directions: per layer kind, the first and last node's weight (and bias) together.
+        var byKind: [String: [GraphNode]] = [:]
+        for n in graph.nodes(training: training) where plan[n.index].weight != nil && gradients[plan[n.index].weight!] != nil {
+            byKind[Verify.kindName(n.layer), default: []].append(n)
+        }
+        for kind in byKind.keys.sorted() {
+            for node in Verify.pick(byKind[kind]!, 2) {
+                let keys = [plan[node.index].weight, plan[node.index].bias].compactMap { $0 }
+                // Directions scaled to each tensor's rms, so h is a relative step for every tensor.
+                let dirs = keys.map { k in
+                    let t = state[k]!, d = Verify.randomTensor(t.shape, &rng)
+                    var ss = 0.0
+                    for i in 0..<t.count { ss += Double(t[i]) * Double(t[i]) }
+                    let rms = Float((ss / Double(max(t.count, 1))).squareRoot())
+                    for i in 0..<d.count { d[i] *= rms > 0 ? rms : 1 }
+                    return d
+                }
+                var a = 0.0
+                for (k, d) in zip(keys, dirs) { let g = grads[k]!; for i in 0..<d.count { a += Double(g[i]) * Double(d[i]) } }
+                func shift(_ s: Float) { for (k, d) in zip(keys, dirs) { let t = state[k]!; for i in 0..<d.count { t[i] += s * d[i] } } }
+                let saved = keys.map { state[$0]!.copy() }
+                shift(h); let lp = try loss(input)
+                shift(-2 * h); let lm = try loss(input)
+                for (k, t) in zip(keys, saved) { state[k]!.data.update(from: t.data, count: t.count) }
+                record("grad \(kind) \(node.name) (model)", (lp - lm) / (2 * Double(h)), a)
+            }
+        }
+        restoreBuffers()
+        for (k, g) in grads { gradients[k]!.data.update(from: g.data, count: g.count) }
+        return results
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import ConvLensEngine
+import ConvLensGraph
+import Foundation
+
+/// `convlens verify`: shapes, MACs and central-difference gradients on random data; exit 1 on failure.
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check the engine on a model: tensor shapes, kernel MACs vs the analyzer, central-difference gradients.")
+
+    @OptionGroup var options: ModelOptions
+
+    @Option(help: "Seed for the random weights, input and directions.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Nodes checked per layer kind (spread first … last).")
+    var nodesPerKind: Int = 2
+
+    @Option(help: "Relative step of the whole-model central differences.")
+    var step: Float = 1e-3
+
+    func run() throws {
+        try reportingErrors {
+            var graph = try options.graph()
+            if options.input == nil {
+                // Batch 2 by default, so train-mode batch norm has more than one value per channel.
+                graph = try Registry.graph(options.model, arguments: options.arguments, input: [2] + graph.inputShape.dropFirst())
+            }
+            let report = try Verify.run(graph: graph, seed: seed, nodesPerKind: nodesPerKind, step: step)
+            print(report.table)
+            if !report.passed { throw ExitCode(1) }
+        }
+    }
+}
