@@ -12,7 +12,7 @@ let package = Package(
     name: "ConvLens",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "ConvLens", targets: ["ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine", "ConvLensDiagram", "ConvLensTrain", "ConvLensExplain"]),
+        .library(name: "ConvLens", targets: ["ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine", "ConvLensDiagram", "ConvLensTrain", "ConvLensExplain", "ConvLensReport"]),
         .executable(name: "convlens", targets: ["convlens"]),
     ],
     dependencies: [
@@ -34,8 +34,9 @@ let package = Package(
         .target(name: "ConvLensDiagram", dependencies: ["ConvLensGraph", "ConvLensAnalysis", "CGraphviz"]),
         .target(name: "ConvLensTrain", dependencies: ["ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine", "CZlib"]),
         .target(name: "ConvLensExplain", dependencies: ["ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine"]),
+        .target(name: "ConvLensReport", dependencies: ["ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine", "ConvLensDiagram", "ConvLensTrain"]),
         .executableTarget(name: "convlens", dependencies: [
-            "ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine", "ConvLensDiagram", "ConvLensTrain", "ConvLensExplain",
+            "ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine", "ConvLensDiagram", "ConvLensTrain", "ConvLensExplain", "ConvLensReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -46,6 +47,6 @@ let package = Package(
         .testTarget(name: "ConvLensDiagramTests", dependencies: ["ConvLensDiagram", "TestSupport"]),
         .testTarget(name: "ConvLensTrainTests", dependencies: ["ConvLensTrain", "TestSupport"]),
         .testTarget(name: "ConvLensExplainTests", dependencies: ["ConvLensExplain", "ConvLensAnalysis", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "ConvLensReportTests", dependencies: ["ConvLensReport", "TestSupport"]),
     ]
 )

@@ -1,0 +1,102 @@
+import ConvLensAnalysis
+import ConvLensEngine
+import ConvLensGraph
+import ConvLensTrain
+import Foundation
+
+/// One row of `convlens compare`: a model's size, cost and accuracy. JSON keys are the contract.
+public struct ModelComparison: Sendable, Codable, Equatable {
+    public struct Latency: Sendable, Codable, Equatable {
+        /// Milliseconds per image, engine forward in eval mode, median of the runs.
+        public var batch1: Double
+        public var batch8: Double
+    }
+    public var name: String
+    public var input_shape: [Int]
+    /// Every parameter of the model as constructed (`sum(p.numel() for p in model.parameters())`,
+    /// GoogLeNet's and Inception3's auxiliary heads included).
+    public var params: Int
+    /// Parameters of the modules eval mode runs: what inference uses (auxiliary heads excluded).
+    public var inference_params: Int
+    public var macs: Int
+    public var flops: Int
+    public var activation_bytes: Int
+    /// Receptive field (H, W) at the last feature map larger than 1×1.
+    public var rf: [Int]
+    /// The node where `rf` is measured.
+    public var rf_at: String
+    /// Conv2d and Linear layers executed (the depth papers quote).
+    public var depth: Int
+    public var imagenet_top1: Double?
+    public var imagenet_top5: Double?
+    public var imagenet_source: String?
+    /// Test accuracy of the newest ConvLens training run under reports/runs/ for this model.
+    public var fashion_mnist_acc: Double?
+    public var fashion_mnist_run: String?
+    /// Training images per epoch of that run (60000 for a full run; fewer with --limit).
+    public var fashion_mnist_train_images: Int?
+    public var latency_ms: Latency?
+}
+
+public enum Compare {
+    /// Rows for `models` (default: the registry), each at its default input or `input`.
+    public static func rows(models: [String] = Registry.names, input: [Int]? = nil, runsDirectory: String = "reports/runs",
+                            measure: Bool = false) throws -> [ModelComparison] {
+        let runs = newestRuns(runsDirectory)
+        return try models.map { m in
+            let g = try Analyzer.graph(m, input: input)
+            let a = try Analyzer.analyze(g)
+            let last = a.lastFeatureMap
+            let meta = g.source
+            let run = runs[g.name]
+            return ModelComparison(
+                name: g.name, input_shape: g.inputShape, params: a.totals.params, inference_params: inferenceParams(g), macs: a.totals.macs, flops: a.totals.flops,
+                activation_bytes: a.totals.activationBytes, rf: last?.rf.size ?? [1, 1], rf_at: last?.name ?? "input",
+                depth: a.weightLayerCount,
+                imagenet_top1: meta.metaValue("imagenet_top1")?.doubleValue, imagenet_top5: meta.metaValue("imagenet_top5")?.doubleValue,
+                imagenet_source: meta.metaValue("imagenet_source")?.stringValue,
+                fashion_mnist_acc: run?.summary.test_acc, fashion_mnist_run: run?.path,
+                fashion_mnist_train_images: run.map { r in r.summary.config.limit.map { min($0, 60000) } ?? 60000 },
+                latency_ms: measure ? try latency(g) : nil)
+        }
+    }
+
+    static func inferenceParams(_ g: ModelGraph) -> Int {
+        let used = Set(g.nodes(training: false).compactMap(\.module))
+        return used.reduce(0) { $0 + (g.modules[$1].layer?.spec.parameters.reduce(0) { $0 + $1.count } ?? 0) }
+    }
+
+    /// The newest run.json per model: runs are folders `MODEL-YYYYMMDD-HHMMSS`, so the greatest
+    /// folder name among a model's runs is its newest (and the choice is reproducible).
+    static func newestRuns(_ dir: String) -> [String: (path: String, summary: RunSummary)] {
+        var out: [String: (path: String, summary: RunSummary)] = [:]
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+        for name in names {
+            let path = (dir as NSString).appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: (path as NSString).appendingPathComponent("run.json")),
+                  let s = try? JSONDecoder().decode(RunSummary.self, from: data) else { continue }
+            let model = (try? Registry.load(s.model).name) ?? s.model
+            out[model] = (path, s)
+        }
+        return out
+    }
+
+    /// Forward latency per image on this machine (eval, batch 1 and 8), median of 5 after a warm-up.
+    static func latency(_ g: ModelGraph) throws -> ModelComparison.Latency {
+        func perImage(_ batch: Int) throws -> Double {
+            let shape = [batch] + Array(g.inputShape.dropFirst())
+            let graph = try Registry.graph(from: g.source, arguments: g.arguments.map { "\($0.name)=\($0.value)" }, input: shape)
+            let engine = try Engine(graph: graph, weights: HashInit.stateDict(graph))
+            let x = HashInit.input(shape: shape)
+            _ = try engine.forward(x, training: false, retainForBackward: false)
+            var times: [Double] = []
+            for _ in 0..<5 {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                _ = try engine.forward(x, training: false, retainForBackward: false)
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(batch))
+            }
+            return times.sorted()[2]
+        }
+        return .init(batch1: try perImage(1), batch8: try perImage(8))
+    }
+}
