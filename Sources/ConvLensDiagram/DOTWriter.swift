@@ -87,7 +87,7 @@ struct DOTWriter {
             rows.append(outAndNumbers(box, always: true))
             attributes = ["fillcolor=\"\(s.containerFill)\"", "shape=box3d", "style=filled"]
         }
-        if box.id == plan.output { attributes.append("penwidth=2.2") }
+        if box.id == plan.output || plan.auxOutputs.contains(box.id) { attributes.append("penwidth=2.2") }
         let table = "<TABLE BORDER=\"0\" CELLBORDER=\"0\" CELLSPACING=\"0\" CELLPADDING=\"1\">"
             + rows.map { "<TR><TD>\($0)</TD></TR>" }.joined() + "</TABLE>"
         return "\(box.id) [label=<\(table)>, \(attributes.joined(separator: ", "))];"
@@ -111,7 +111,7 @@ struct DOTWriter {
         if options.legend {
             rows.append("<TR><TD ALIGN=\"LEFT\">\(legend())</TD></TR>")
             let note = ["node: name / type and arguments / → output shape · parameters · MACs (Conv2d and Linear multiply-accumulates)",
-                        "edges: tensor shapes N×C×H×W · thick border: the model output"].map(DiagramStyle.html).joined(separator: "<BR ALIGN=\"LEFT\"/>")
+                        "edges: tensor shapes N×C×H×W · thick border: a model output"].map(DiagramStyle.html).joined(separator: "<BR ALIGN=\"LEFT\"/>")
             rows.append("<TR><TD ALIGN=\"LEFT\" BALIGN=\"LEFT\"><FONT POINT-SIZE=\"9\" COLOR=\"#505050\">\(note)</FONT></TD></TR>")
         }
         return "<TABLE BORDER=\"0\" CELLBORDER=\"0\" CELLSPACING=\"0\" CELLPADDING=\"3\">" + rows.joined() + "</TABLE>"

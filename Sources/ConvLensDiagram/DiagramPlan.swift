@@ -51,6 +51,8 @@ public struct DiagramPlan: Sendable {
     public var edges: [DiagramEdge]
     /// The box whose output is the model's output.
     public var output: String
+    /// The boxes whose outputs are the auxiliary heads' outputs (training mode only).
+    public var auxOutputs: [String]
 
     /// Groups the graph's calls into boxes for the options' mode and depth.
     public init(_ graph: ModelGraph, _ options: DiagramOptions) throws(DiagramError) {
@@ -114,5 +116,6 @@ public struct DiagramPlan: Sendable {
         self.boxes = boxes
         self.edges = edges
         self.output = boxOf[graph.output] ?? boxes.last!.id
+        self.auxOutputs = graph.auxOutputs.compactMap { boxOf[$0] }
     }
 }

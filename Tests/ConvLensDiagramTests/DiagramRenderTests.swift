@@ -30,7 +30,7 @@ struct DiagramRenderTests {
     @Test(arguments: models)
     func pngAndPdfHaveTheirMagicBytes(model: String) throws {
         let g = try Registry.graph(model)
-        for depth in [nil, 1] as [Int?] {
+        for depth in [nil, 1, 2] as [Int?] {
             let dot = try Diagram.dot(g, DiagramOptions(depth: depth))
             let png = try Diagram.render(dot, format: .png)
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]), "\(model) PNG")
