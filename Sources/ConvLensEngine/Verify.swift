@@ -13,7 +13,7 @@ import Foundation
 /// random data kept away from ReLU/max-pool kinks) and a relative 1e-3 (whole model, with the ReLU
 /// masks and max-pool choices of the reference point replayed, so no kink is crossed inside ±h;
 /// dropout masks are replayed by reseeding). A check passes when |num − ana| ≤ tol·max(|num|, |ana|)
-/// (local: also ≥ 1e-3·rms of the analytic gradient): tol 1e-2 local, 2e-2 whole model. Typical
+/// (local: at least 1e-2·rms of the tensor's analytic gradient, the float32 resolution floor): tol 1e-2 local, 2e-2 whole model. Typical
 /// errors are 1e-6…5e-3; the exact comparison with PyTorch is in the test suite.
 /// Weights are hash_init (every tensor, biases included, non-zero and O(1/√fan_in)).
 public enum Verify {
