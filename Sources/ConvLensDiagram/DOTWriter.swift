@@ -105,7 +105,8 @@ struct DOTWriter {
     }
 
     /// The graph label above the picture: the title line, then the legend (outside the layout,
-    /// so it never pushes nodes apart).
+    /// so it never pushes nodes apart). Graphviz widens the legend table to the title's width,
+    /// spreading the swatches out; each stays left of its name.
     private func heading() -> String {
         var rows = ["<TR><TD ALIGN=\"LEFT\">\(title())</TD></TR>"]
         if options.legend {
@@ -143,7 +144,7 @@ struct DOTWriter {
         var rows: [String] = []
         for start in stride(from: 0, to: entries.count, by: 10) {
             let cells = entries[start..<min(start + 10, entries.count)].map { fill, title in
-                "<TD BGCOLOR=\"\(fill)\" BORDER=\"1\" FIXEDSIZE=\"TRUE\" WIDTH=\"16\" HEIGHT=\"11\"> </TD><TD ALIGN=\"LEFT\">\(s.html(title))</TD>"
+                "<TD BGCOLOR=\"\(fill)\" BORDER=\"1\" FIXEDSIZE=\"TRUE\" WIDTH=\"16\" HEIGHT=\"11\"></TD><TD ALIGN=\"LEFT\">\(s.html(title))</TD>"
             }
             rows.append("<TR>" + cells.joined() + "</TR>")
         }

@@ -16,7 +16,12 @@ public enum Diagram {
 
     /// Lays DOT text out with Graphviz's `dot` engine and renders it in memory; `.dot` returns the text.
     public static func render(_ dot: String, format: DiagramFormat) throws(DiagramError) -> [UInt8] {
-        format == .dot ? Array(dot.utf8) : try Graphviz.render(dot, format: format.rawValue)
+        try renderReportingWarnings(dot, format: format).bytes
+    }
+
+    /// `render`, plus the warnings Graphviz printed (e.g. "Warning: cell size too small for content").
+    public static func renderReportingWarnings(_ dot: String, format: DiagramFormat) throws(DiagramError) -> (bytes: [UInt8], warnings: [String]) {
+        format == .dot ? (Array(dot.utf8), []) : try Graphviz.render(dot, format: format.rawValue)
     }
 
     /// The format to write: `format` when given (svg|png|pdf|dot), else the file's extension.

@@ -31,8 +31,9 @@ enum Graphviz {
     /// The hook receives pieces ("Error", ": ", "syntax error in line 1 …\n"), so they are joined.
     nonisolated(unsafe) private static var reported = ""
 
-    /// Lays out DOT text with the `dot` engine and renders it to `format` (svg, png, pdf) in memory.
-    static func render(_ dot: String, format: String) throws(DiagramError) -> [UInt8] {
+    /// Lays out DOT text with the `dot` engine and renders it to `format` (svg, png, pdf) in memory;
+    /// also returns the warnings Graphviz reported (errors throw).
+    static func render(_ dot: String, format: String) throws(DiagramError) -> (bytes: [UInt8], warnings: [String]) {
         lock.lock()
         defer { lock.unlock() }
         reported = ""
@@ -60,12 +61,18 @@ enum Graphviz {
         guard rc == 0, let data else { throw failure("cannot render \(format)") }
         // agerrors() is the highest level reported since agreseterrors(): warnings are fine.
         if agerrors() >= Int32(AGERR.rawValue) { throw failure("rendering \(format) reported an error") }
-        return data.withMemoryRebound(to: UInt8.self, capacity: Int(length)) { Array(UnsafeBufferPointer(start: $0, count: Int(length))) }
+        let bytes = data.withMemoryRebound(to: UInt8.self, capacity: Int(length)) { Array(UnsafeBufferPointer(start: $0, count: Int(length))) }
+        return (bytes, reportedLines)
+    }
+
+    /// The hook's text as lines ("Warning: …", "Error: …", continuation lines).
+    private static var reportedLines: [String] {
+        reported.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     /// Graphviz's own message (the first error it reported) appended to ours.
     private static func failure(_ what: String) -> DiagramError {
-        let lines = reported.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let lines = reportedLines
         let detail = lines.first { $0.hasPrefix("Error") } ?? lines.first
         return DiagramError("Graphviz: \(what)" + (detail.map { " (\($0))" } ?? ""))
     }

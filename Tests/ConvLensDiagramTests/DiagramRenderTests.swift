@@ -16,7 +16,8 @@ struct DiagramRenderTests {
         let g = try Registry.graph(model)
         let options = DiagramOptions(depth: depth)
         let plan = try DiagramPlan(g, options)
-        let svg = try Diagram.render(try Diagram.dot(g, options), format: .svg)
+        let (svg, warnings) = try Diagram.renderReportingWarnings(try Diagram.dot(g, options), format: .svg)
+        #expect(warnings.isEmpty, "Graphviz warned: \(warnings)")
         let parsed = try SVGNodes(svg)
         // Graphviz writes <g id="nodeK" class="node"><title>ID</title>…: one per box (the legend is the graph label).
         #expect(parsed.nodeTitles.sorted() == plan.boxes.map(\.id).sorted())
@@ -32,10 +33,12 @@ struct DiagramRenderTests {
         let g = try Registry.graph(model)
         for depth in [nil, 1, 2] as [Int?] {
             let dot = try Diagram.dot(g, DiagramOptions(depth: depth))
-            let png = try Diagram.render(dot, format: .png)
+            let (png, pngWarnings) = try Diagram.renderReportingWarnings(dot, format: .png)
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]), "\(model) PNG")
-            let pdf = try Diagram.render(dot, format: .pdf)
+            #expect(pngWarnings.isEmpty, "\(model) PNG: Graphviz warned \(pngWarnings)")
+            let (pdf, pdfWarnings) = try Diagram.renderReportingWarnings(dot, format: .pdf)
             #expect(pdf.starts(with: Array("%PDF".utf8)), "\(model) PDF")
+            #expect(pdfWarnings.isEmpty, "\(model) PDF: Graphviz warned \(pdfWarnings)")
         }
     }
 
