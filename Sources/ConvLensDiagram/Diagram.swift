@@ -43,9 +43,13 @@ public enum Diagram {
     }
 
     /// Renders `graph` and writes the file at `path`; nothing is left behind on failure.
-    public static func write(_ graph: ModelGraph, options: DiagramOptions = DiagramOptions(), format: DiagramFormat, to path: String) throws(DiagramError) {
+    /// Returns Graphviz's warnings, if it had any.
+    @discardableResult
+    public static func write(_ graph: ModelGraph, options: DiagramOptions = DiagramOptions(), format: DiagramFormat, to path: String) throws(DiagramError) -> [String] {
         try checkWritable(path)
-        try write(render(dot(graph, options), format: format), to: path)
+        let (bytes, warnings) = try renderReportingWarnings(dot(graph, options), format: format)
+        try write(bytes, to: path)
+        return warnings
     }
 
     /// Writes bytes to a temporary file beside `path`, then renames it: readers never see a partial file.

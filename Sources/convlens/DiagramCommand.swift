@@ -29,7 +29,9 @@ struct DiagramCommand: ParsableCommand {
         try reportingErrors {
             let format = try Diagram.format(format, for: output)
             let options = try diagramOptions()
-            try Diagram.write(try self.options.graph(), options: options, format: format, to: output)
+            let warnings = try Diagram.write(try self.options.graph(), options: options, format: format, to: output)
+            for w in warnings { FileHandle.standardError.write(Data("convlens: graphviz: \(w)\n".utf8)) }
+            print("wrote \(output) (\(format.rawValue))")
         }
     }
 
