@@ -6,18 +6,18 @@ public enum Analyzer {
     /// - Throws: the graph's `trainingProblem` when `mode` is `.train` and a training-only head does not fit.
     public static func analyze(_ graph: ModelGraph, mode: AnalysisMode = .eval, convention: FlopConvention = .convlens) throws(ZooError) -> Analysis {
         if mode == .train, let problem = graph.trainingProblem { throw problem }
-        let nodes = graph.nodes(training: mode == .train)
         let subtree = SubtreeCounts(graph)
 
         var rows: [AnalysisRow] = []
         var rowOfNode: [Int: Int] = [:]
         var rowOfModule: [Int: Int] = [:]
-        var rf: [Int: ReceptiveField] = [:]
-        var counted: [Int: Double] = [:]
-        var seenModules = Set<Int>()
+        var rf = [ReceptiveField](repeating: .input, count: graph.nodes.count)
+        var counted = [Double](repeating: 0, count: graph.nodes.count)
+        var seenModules = [Bool](repeating: false, count: graph.modules.count)
         var open: [(module: Int, row: Int)] = []
+        var activationBytes = 0
 
-        for n in nodes {
+        for n in graph.nodes where mode == .train || !n.trainOnly {
             // Close containers this node is not in, open the ones it enters (outermost first).
             var keep = 0
             while keep < open.count, keep < n.scope.count, open[keep].module == n.scope[keep] { keep += 1 }
@@ -33,15 +33,16 @@ public enum Analyzer {
             }
             for o in open { rows[o.row].nodes.append(n.index) }
 
-            let field = ReceptiveField.of(n, inputs: n.inputs.map { $0 == ModelGraph.inputID ? .input : rf[$0] ?? .input })
+            let field = ReceptiveField.of(n, inputs: n.inputs.map { $0 == ModelGraph.inputID ? .input : rf[$0] })
             rf[n.index] = field
             let c = convention.count(n, mode: mode)
             counted[n.index] = c
             let spec = n.layer.spec
-            let params = n.kind == .module ? spec.parameters.reduce(0) { $0 + $1.count } : 0
-            let buffers = n.kind == .module ? spec.buffers.reduce(0) { $0 + $1.count } : 0
+            let params = n.kind == .module ? subtree.ownParams[n.module!] : 0
+            let buffers = n.kind == .module ? subtree.ownBuffers[n.module!] : 0
             var repeated = false
-            if n.kind == .module, let m = n.module { repeated = !seenModules.insert(m).inserted }
+            if n.kind == .module, let m = n.module { repeated = seenModules[m]; seenModules[m] = true }
+            if !Memory.isView(n, mode: mode) { activationBytes += Memory.outputBytes(n) }
             rowOfNode[n.index] = rows.count
             rows.append(AnalysisRow(name: n.name, type: n.typeName, kind: n.kind == .module ? .module : .function,
                                     depth: n.kind == .module ? graph.modules[n.module!].depth : n.scope.count + 1,
@@ -60,24 +61,26 @@ public enum Analyzer {
             let outNode = graph.nodes[out]
             rows[i].outputShape = outNode.outputShape
             rows[i].outputBytes = Memory.outputBytes(outNode)
-            rows[i].rf = rf[out] ?? .input
+            rows[i].rf = rf[out]
             rows[i].trainOnly = allTrainOnly
             rows[i].macs = call.reduce(0) { $0 + rows[rowOfNode[$1]!].macs }
-            rows[i].flops = Int(call.reduce(0.0) { $0 + counted[$1]! }.rounded())
+            rows[i].flops = Int(call.reduce(0.0) { $0 + counted[$1] }.rounded())
             if let first = call.lazy.compactMap({ id in graph.nodes[id].inputs.first { !inCall.contains($0) } }).first {
                 rows[i].inputShapes = [first == ModelGraph.inputID ? graph.inputShape : graph.nodes[first].outputShape]
             }
         }
 
-        let params = graph.parameterCount
+        let params = subtree.params[0]
+        let trainActivations = mode == .train || graph.trainingProblem != nil ? activationBytes : Memory.activationBytes(graph, mode: .train)
         let totals = AnalysisTotals(
-            params: params, trainableParams: params, buffers: graph.bufferCount,
-            macs: rows.filter { $0.kind != .container }.reduce(0) { $0 + $1.macs },
-            flops: Int(counted.values.reduce(0, +).rounded()),
-            paramBytes: params * Memory.floatBytes, bufferBytes: Memory.bufferBytes(graph),
+            params: params, trainableParams: params, buffers: subtree.buffers[0],
+            macs: rows.reduce(0) { $1.kind == .container ? $0 : $0 + $1.macs },
+            flops: Int(counted.reduce(0, +).rounded()),
+            paramBytes: params * Memory.floatBytes, bufferBytes: subtree.bufferBytes,
             inputBytes: numel(graph.inputShape) * Memory.floatBytes,
-            activationBytes: Memory.activationBytes(graph, mode: mode),
-            trainingBytes: Memory.trainingBytes(graph))
+            activationBytes: activationBytes,
+            trainingBytes: Memory.trainingBytes(inputBytes: numel(graph.inputShape) * Memory.floatBytes, activationBytes: trainActivations,
+                                                paramBytes: params * Memory.floatBytes, bufferBytes: subtree.bufferBytes))
         return Analysis(graph: graph, mode: mode, convention: convention, rows: rows, totals: totals,
                         rowOfNode: rowOfNode, rowOfModule: rowOfModule)
     }
@@ -85,18 +88,28 @@ public enum Analyzer {
 
 /// Parameter and buffer element counts of every module's subtree (what `module.parameters()` sees).
 struct SubtreeCounts {
+    var ownParams: [Int]
+    var ownBuffers: [Int]
     var params: [Int]
     var buffers: [Int]
+    /// All buffers in bytes: float32, except int64 `num_batches_tracked`.
+    var bufferBytes = 0
 
     init(_ g: ModelGraph) {
-        params = Array(repeating: 0, count: g.modules.count)
-        buffers = Array(repeating: 0, count: g.modules.count)
+        ownParams = Array(repeating: 0, count: g.modules.count)
+        ownBuffers = ownParams
+        for m in g.modules.indices {
+            guard let spec = g.modules[m].layer?.spec else { continue }
+            ownParams[m] = spec.parameters.reduce(0) { $0 + $1.count }
+            for b in spec.buffers {
+                ownBuffers[m] += b.count
+                bufferBytes += b.count * (b.name == "num_batches_tracked" ? 8 : Memory.floatBytes)
+            }
+        }
+        params = ownParams
+        buffers = ownBuffers
         // Children always have larger indices than their parent (registration order): sum backwards.
         for m in g.modules.indices.reversed() {
-            if let spec = g.modules[m].layer?.spec {
-                params[m] += spec.parameters.reduce(0) { $0 + $1.count }
-                buffers[m] += spec.buffers.reduce(0) { $0 + $1.count }
-            }
             if let p = g.modules[m].parent {
                 params[p] += params[m]; buffers[p] += buffers[m]
             }

@@ -34,7 +34,7 @@ public enum Memory {
     /// Every tensor the forward pass of `mode` produces (views excluded), in bytes. In-place ReLUs
     /// are counted as separate tensors, so this is an upper bound on what torch allocates.
     public static func activationBytes(_ g: ModelGraph, mode: AnalysisMode) -> Int {
-        g.nodes(training: mode == .train).filter { !isView($0, mode: mode) }.reduce(0) { $0 + outputBytes($1) }
+        g.nodes.reduce(0) { s, n in (n.trainOnly && mode == .eval) || isView(n, mode: mode) ? s : s + outputBytes(n) }
     }
 
     public static func bufferBytes(_ g: ModelGraph) -> Int {
@@ -48,8 +48,13 @@ public enum Memory {
     /// When a training-only head does not fit the input, the eval-mode nodes are used.
     public static func trainingBytes(_ g: ModelGraph, optimizer: Optimizer = .sgdMomentum) -> Int {
         let mode: AnalysisMode = g.trainingProblem == nil ? .train : .eval
-        let params = g.parameterCount * floatBytes
-        return numel(g.inputShape) * floatBytes + activationBytes(g, mode: mode)
-            + params * (2 + optimizer.stateTensorsPerParameter) + bufferBytes(g)
+        return trainingBytes(inputBytes: numel(g.inputShape) * floatBytes, activationBytes: activationBytes(g, mode: mode),
+                             paramBytes: g.parameterCount * floatBytes, bufferBytes: bufferBytes(g), optimizer: optimizer)
+    }
+
+    /// input + activations + weights + gradients + optimizer state + buffers.
+    public static func trainingBytes(inputBytes: Int, activationBytes: Int, paramBytes: Int, bufferBytes: Int,
+                                     optimizer: Optimizer = .sgdMomentum) -> Int {
+        inputBytes + activationBytes + paramBytes * (2 + optimizer.stateTensorsPerParameter) + bufferBytes
     }
 }

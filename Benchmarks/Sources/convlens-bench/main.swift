@@ -2,7 +2,7 @@ import Foundation
 
 // Usage: convlens-bench [NAME…] [--repeats N]. Release build: see Benchmarks/README.md.
 // Each issue's benchmarks register here.
-let all: [Bench] = [graphBench, diagramBench]
+let all: [Bench] = [graphBench, diagramBench, analysisBench, analyzeProcessBench]
 
 var args = Array(CommandLine.arguments.dropFirst())
 var repeats = 15
