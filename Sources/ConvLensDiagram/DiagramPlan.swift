@@ -4,8 +4,9 @@ import ConvLensGraph
 public struct DiagramOptions: Sendable, Hashable {
     public enum RankDir: String, Sendable, CaseIterable { case TB, LR }
 
-    /// Containers deeper than this are drawn as one node each (torchinfo's depth: 1 = the model's
-    /// top-level children, such as `features` or `layer1`). nil: full depth, one node per call.
+    /// Modules down to this depth are drawn (torchinfo's depth: 1 = the model's top-level children,
+    /// such as `features` or `layer1`); a container at this depth becomes one node with its totals,
+    /// hiding everything deeper. nil: full depth, one node per call.
     public var depth: Int?
     public var rankdir: RankDir
     /// Training mode also draws the train-only auxiliary heads (GoogLeNet aux1/aux2, AuxLogits).

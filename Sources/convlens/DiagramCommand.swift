@@ -16,13 +16,13 @@ struct DiagramCommand: ParsableCommand {
     @Option(help: ArgumentHelp("svg, png, pdf or dot (default: from the output file's extension).", valueName: "format"))
     var format: String?
 
-    @Option(help: ArgumentHelp("Collapse containers deeper than N into one node each (1 = top-level children such as layer1; default: full depth).", valueName: "N"))
+    @Option(help: ArgumentHelp("Draw modules down to depth N, as torchinfo counts it (1 = top-level children such as layer1); a container at depth N becomes one node with its totals. Default: full depth, one node per call.", valueName: "N"))
     var depth: String?
 
     @Option(help: ArgumentHelp("Layout direction: TB (top to bottom) or LR (left to right).", valueName: "TB|LR"))
     var rankdir: String = "TB"
 
-    @Option(help: ArgumentHelp("eval (default) or train: train also draws the auxiliary heads.", valueName: "mode"))
+    @Option(help: ArgumentHelp("eval or train: train also draws the auxiliary heads.", valueName: "mode"))
     var mode: String = "eval"
 
     func run() throws {
