@@ -17,16 +17,21 @@ public final class Trainer {
 
     /// Prepares a run in `directory` (created if needed). With `resume`, continues from the
     /// checkpoint there with the config it was started with.
-    public init(config: TrainConfig, directory: String, resume: Bool, progress: Progress, initialWeights: [String: Tensor]? = nil) throws {
+    public init(config: TrainConfig, directory: String, resume: Bool, progress: Progress, initialWeights: [String: Tensor]? = nil,
+                resumeOverrides: (epochs: Int?, lr: Double?) = (nil, nil)) throws {
         var config = config
         var checkpoint: Checkpoint?
         let ckptPath = (directory as NSString).appendingPathComponent("checkpoint.safetensors")
         if resume {
             guard FileManager.default.fileExists(atPath: ckptPath) else { throw DataError(ckptPath, "no checkpoint to resume from") }
             let c = try Checkpoint.read(ckptPath)
-            let epochs = config.epochs
             config = c.config
-            config.epochs = max(epochs, c.config.epochs)
+            // A resumed run keeps its recipe; only what the user asks for again changes.
+            if let e = resumeOverrides.epochs { config.epochs = e }
+            if let lr = resumeOverrides.lr { config.lr = lr }
+            guard config.epochs > c.epoch else {
+                throw DataError(ckptPath, "the run already finished \(c.epoch) epochs; pass --epochs N with N > \(c.epoch) to train further")
+            }
             checkpoint = c
         }
         self.config = config
@@ -49,6 +54,7 @@ public final class Trainer {
         engine = try Engine(graph: graph, weights: weights)
         optimizer = Optimizer(kind: Optimizer.Kind(rawValue: config.optimizer)!, lr: Float(config.lr), weightDecay: Float(config.weightDecay))
         if let checkpoint {
+            optimizer.lr = Float(config.lr)
             optimizer.step = checkpoint.optimizerStep
             optimizer.state = checkpoint.optimizerState
             startEpoch = checkpoint.epoch + 1

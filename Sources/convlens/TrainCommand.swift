@@ -27,7 +27,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("image-size"), help: "Resize images to S×S.") var imageSize: Int?
     @Option(name: .customLong("init"), help: "default (the model's own initialisation) or hash.") var initialization: String?
     @Option(name: .customLong("output-dir"), help: "Run folder (default reports/runs/MODEL-YYYYMMDD-HHMMSS).") var outputDir: String?
-    @Option(help: "Continue the run in this folder from its last checkpoint.") var resume: String?
+    @Option(help: "Continue the run in this folder from its last checkpoint, with its recipe (--epochs and --lr may change it).") var resume: String?
     @Option(name: .customLong("arg"), help: ArgumentHelp("Override a model argument (repeatable).", valueName: "name=value")) var arguments: [String] = []
 
     func run() throws {
@@ -42,7 +42,8 @@ struct TrainCommand: ParsableCommand {
                 f.dateFormat = "yyyyMMdd-HHmmss"
                 dir = "reports/runs/\(file.name)-\(f.string(from: Date()))"
             }
-            let trainer = try Trainer(config: config, directory: dir, resume: resume != nil, progress: Progress())
+            let trainer = try Trainer(config: config, directory: dir, resume: resume != nil, progress: Progress(),
+                                      resumeOverrides: (epochs, lr))
             let records = try trainer.run()
             if let last = records.last { print(String(format: "final test accuracy %.4f — %@", last.testAcc, dir)) }
         }

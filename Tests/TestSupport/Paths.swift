@@ -6,8 +6,14 @@ public enum Paths {
     public static let packageRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// ../shared/reference, produced by PyTorch 2.15 / torchvision 0.29.
-    public static let reference: URL = packageRoot.deletingLastPathComponent().appending(path: "shared/reference")
+    /// ../shared/reference (beside the package), produced by PyTorch 2.15 / torchvision 0.29.
+    /// A clone elsewhere finds it through $CONVLENS_REFERENCE or the workspace's /work/shared/reference.
+    public static let reference: URL = {
+        var candidates = [packageRoot.deletingLastPathComponent().appending(path: "shared/reference")]
+        if let env = ProcessInfo.processInfo.environment["CONVLENS_REFERENCE"] { candidates.insert(URL(fileURLWithPath: env), at: 0) }
+        candidates.append(URL(fileURLWithPath: "/work/shared/reference"))
+        return candidates.first { FileManager.default.fileExists(atPath: $0.appending(path: "README.md").path) } ?? candidates[0]
+    }()
 
     public static func referenceModel(_ model: String, _ file: String) -> URL {
         reference.appending(path: "models/\(model)/\(file)")

@@ -21,6 +21,7 @@ public enum IDXFixture {
 
     /// A learnable toy problem: class k draws a bright bar at row band k (plus noise), 28×28.
     public static func writeBars(to dir: URL, train: Int, test: Int, classes: Int = 4, seed: UInt64 = 7, gzip: Bool = false) throws {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var state = seed
         func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
         for (prefix, n) in [("train", train), ("t10k", test)] {
