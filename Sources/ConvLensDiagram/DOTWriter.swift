@@ -1,3 +1,4 @@
+import Foundation
 import ConvLensGraph
 
 /// Writes a `DiagramPlan` as DOT text: clusters for containers, HTML-like labels, a legend.
@@ -28,7 +29,8 @@ struct DOTWriter {
     mutating func text() -> String {
         let s = DiagramStyle.self
         out = []
-        out.append("digraph \"\(graph.name)\" {")
+        let quotedName = graph.name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        out.append("digraph \"\(quotedName)\" {")
         out.append("  graph [rankdir=\(options.rankdir.rawValue), fontname=\"\(s.font)\", fontsize=16, labelloc=t, labeljust=l,")
         out.append("         nodesep=0.2, ranksep=0.2, pad=0.3, bgcolor=white, outputorder=edgesfirst, margin=0,")
         out.append("         label=<\(heading())>];")

@@ -59,6 +59,7 @@ struct DiagramRenderTests {
         // …and the next render still works (the error state was reset).
         let ok = try Diagram.render("digraph { a -> b }", format: .svg)
         #expect(String(decoding: ok, as: UTF8.self).contains("<svg"))
+        #expect(Diagram.graphvizVersion.first?.isNumber == true)
     }
 
     @Test func concurrentRendersAreSerialisedSafely() async throws {
