@@ -6,14 +6,6 @@ extension AnalysisMode: ExpressibleByArgument {}
 extension FlopConvention: ExpressibleByArgument {}
 extension TableFormat: ExpressibleByArgument {}
 
-extension ModelOptions {
-    /// The graph, with the smallest workable input named when the given one is too small.
-    func analysisGraph() throws(ZooError) -> ModelGraph {
-        let shape: [Int]? = try input.map { s throws(ZooError) in try Registry.parseShape(s) }
-        return try Analyzer.graph(model, arguments: arguments, input: shape)
-    }
-}
-
 /// `convlens analyze MODEL`: every node and container with shapes, parameters, MACs, FLOPs,
 /// receptive field and memory, plus totals.
 struct AnalyzeCommand: ParsableCommand {
@@ -35,7 +27,7 @@ struct AnalyzeCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let analysis = try Analyzer.analyze(try options.analysisGraph(), mode: mode, convention: convention)
+            let analysis = try Analyzer.analyze(try options.graph(), mode: mode, convention: convention)
             print(analysis.render(format), terminator: "")
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConvLensAnalysis
 import ConvLensGraph
 import Foundation
 
@@ -21,9 +22,10 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("input"), help: ArgumentHelp("Input shape N×C×H×W, e.g. 1x3x224x224 (default: the zoo file's).", valueName: "NxCxHxW"))
     var input: String?
 
+    /// The graph; an input too small for the network names the smallest one that works.
     func graph() throws(ZooError) -> ModelGraph {
         let shape: [Int]? = try input.map { s throws(ZooError) in try Registry.parseShape(s) }
-        return try Registry.graph(model, arguments: arguments, input: shape)
+        return try Analyzer.graph(model, arguments: arguments, input: shape)
     }
 }
 

@@ -30,7 +30,7 @@ struct SummaryCommand: ParsableCommand {
                 chosen.append(c)
             }
             guard depth >= 0 else { throw ZooError(.badArgument, "--depth must be 0 or more, got \(depth)") }
-            let summary = Summary(try Analyzer.analyze(try options.analysisGraph()))
+            let summary = Summary(try Analyzer.analyze(try options.graph()))
             print(summary.render(format, depth: depth, columns: chosen), terminator: "")
         }
     }

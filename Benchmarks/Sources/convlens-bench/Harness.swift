@@ -13,7 +13,8 @@ func median(_ xs: [Double]) -> Double {
 }
 
 /// One benchmark: a name, and a body that runs it once and returns (metric name → value).
-struct Bench {
+/// Benchmarks run one at a time on the main thread; the closures capture nothing mutable.
+struct Bench: @unchecked Sendable {
     var name: String
     var summary: String
     var run: () throws -> [(String, Double)]
