@@ -2,9 +2,6 @@ import ConvLensAnalysis
 import ConvLensGraph
 import Foundation
 
-// Bench values are created once and only run from the main thread; Swift 6 requires global
-// lets (every *Bench in this target) to be Sendable, which its closure field cannot prove.
-
 /// Issue 3: analysing all seven registry models in one process < 20 ms (graphs built and analysed,
 /// and analysis alone), and the same seven through torchinfo.summary in PyTorch for the ratio.
 let analysisBench = Bench(name: "analyze-seven", summary: "all seven models analysed in one process < 20 ms") {
