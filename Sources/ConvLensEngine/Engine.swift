@@ -73,7 +73,7 @@ public final class Engine: @unchecked Sendable {
 
     /// An engine over `weights`, which must hold exactly the graph's state_dict (parameters and
     /// buffers) with the right shapes; otherwise the error lists every missing, unexpected and
-    /// wrongly shaped key.
+    /// wrongly shaped key. The engine takes the tensors as they are (no copy: it shares their storage).
     public init(graph: ModelGraph, weights: [String: Tensor], dropoutSeed: UInt64 = 0) throws(EngineError) {
         self.graph = graph
         let entries = graph.stateDict()
@@ -92,7 +92,7 @@ public final class Engine: @unchecked Sendable {
             throw EngineError("weights do not match \(graph.name): " + parts.joined(separator: "; "))
         }
         state = [:]
-        for e in entries { state[e.key] = weights[e.key]!.copy().reshaped(e.shape) }
+        for e in entries { state[e.key] = weights[e.key]!.reshaped(e.shape) }   // shares the caller's storage
         parameterKeys = entries.filter { !$0.isBuffer }.map(\.key)
         bufferKeys = entries.filter(\.isBuffer).map(\.key)
         gradients = [:]

@@ -102,7 +102,7 @@ extension Engine {
         defer { frozen = nil }
         zeroGradients()
         let dInput = try backward(rs[0], auxGradients: Array(rs.dropFirst()))
-        let grads = gradients.mapValues { $0.copy() }
+        let grads = gradients   // the perturbed passes below run no backward: these stay as computed
         var results: [(String, Double, Double, Double)] = []
         func record(_ name: String, _ num: Double, _ ana: Double) {
             let e = abs(num - ana) / max(abs(num), abs(ana), 1e-12)
@@ -112,9 +112,11 @@ extension Engine {
         let v = Verify.randomTensor(input.shape, &rng)
         var ana = 0.0
         for i in 0..<v.count { ana += Double(dInput[i]) * Double(v[i]) }
-        let xp = input.copy(), xm = input.copy()
-        for i in 0..<v.count { xp[i] += h * v[i]; xm[i] -= h * v[i] }
-        record("grad input (model)", (try loss(xp) - loss(xm)) / (2 * Double(h)), ana)
+        record("grad input (model)", try Verify.richardson(h) { s in
+            let x = input.copy()
+            for i in 0..<v.count { x[i] += s * v[i] }
+            return try loss(x)
+        }, ana)
         // Parameter directions: per layer kind, the first and last node's weight (and bias) together.
         var byKind: [String: [GraphNode]] = [:]
         for n in graph.nodes(training: training) where plan[n.index].weight != nil && gradients[plan[n.index].weight!] != nil {
@@ -134,16 +136,16 @@ extension Engine {
                 }
                 var a = 0.0
                 for (k, d) in zip(keys, dirs) { let g = grads[k]!; for i in 0..<d.count { a += Double(g[i]) * Double(d[i]) } }
-                func shift(_ s: Float) { for (k, d) in zip(keys, dirs) { let t = state[k]!; for i in 0..<d.count { t[i] += s * d[i] } } }
                 let saved = keys.map { state[$0]!.copy() }
-                shift(h); let lp = try loss(input)
-                shift(-2 * h); let lm = try loss(input)
+                let num = try Verify.richardson(h) { s in
+                    for (k, (t0, d)) in zip(keys, zip(saved, dirs)) { let t = state[k]!; for i in 0..<d.count { t[i] = t0[i] + s * d[i] } }
+                    return try loss(input)
+                }
                 for (k, t) in zip(keys, saved) { state[k]!.data.update(from: t.data, count: t.count) }
-                record("grad \(kind) \(node.name) (model)", (lp - lm) / (2 * Double(h)), a)
+                record("grad \(kind) \(node.name) (model)", num, a)
             }
         }
         restoreBuffers()
-        for (k, g) in grads { gradients[k]!.data.update(from: g.data, count: g.count) }
         return results
     }
 }

@@ -15,7 +15,8 @@ import Foundation
 /// dropout masks are replayed by reseeding). A check passes when |num − ana| ≤ tol·max(|num|, |ana|)
 /// (local: at least 1e-2·rms of the tensor's analytic gradient, the float32 resolution floor): tol 1e-2 local, 2e-2 whole model. Typical
 /// errors are 1e-6…5e-3; the exact comparison with PyTorch is in the test suite.
-/// Weights are hash_init (every tensor, biases included, non-zero and O(1/√fan_in)).
+/// Weights: hash_init with He-scaled conv/linear weights (see `weights`); every tensor non-zero.
+/// Whole-model differences use Richardson extrapolation (see `richardson`).
 public enum Verify {
     public struct Row: Sendable {
         public var check: String
@@ -43,7 +44,7 @@ public enum Verify {
     }
 
     public static func run(graph: ModelGraph, seed: UInt64 = 1, nodesPerKind: Int = 2, samples: Int = 4, step: Float = 1e-3) throws -> Report {
-        let engine = try Engine(graph: graph, weights: .hash, dropoutSeed: seed)
+        let engine = try Engine(graph: graph, weights: weights(graph), dropoutSeed: seed)
         var rows: [Row] = []
         var rng = RandomSource(seed: seed &+ 17)
         let input = randomTensor(graph.inputShape, &rng)
@@ -86,6 +87,27 @@ public enum Verify {
             }
         }
         return Report(model: graph.name, inputShape: graph.inputShape, rows: rows)
+    }
+
+    /// Richardson-extrapolated central difference of f at 0: D(h) = (f(h) − f(−h))/2h has error
+    /// c·h² + O(h⁴), so (4·D(h/2) − D(h))/3 cancels the h² term (the curvature of batch norm over
+    /// few values, e.g. Inception's 1×1 aux head in train mode, would otherwise dominate).
+    static func richardson(_ h: Float, _ f: (Float) throws -> Double) rethrows -> Double {
+        let d1 = (try f(h) - f(-h)) / (2 * Double(h))
+        let d2 = (try f(h / 2) - f(-h / 2)) / Double(h)
+        return (4 * d2 - d1) / 3
+    }
+
+    /// hash_init with conv and linear weights scaled by √6: hash weights have variance
+    /// 1/(3·fan_in); ×√6 gives He's 2/fan_in, which keeps the signal's scale through ReLU layers,
+    /// so deep models without batch norm (VGG16) neither vanish nor explode on random data.
+    static func weights(_ graph: ModelGraph) -> [String: Tensor] {
+        var w = HashInit.stateDict(graph)
+        for e in graph.stateDict() where e.shape.count >= 2 {
+            let t = w[e.key]!
+            for i in 0..<t.count { t[i] *= Float(6.0.squareRoot()) }
+        }
+        return w
     }
 
     static func pick(_ nodes: [GraphNode], _ k: Int) -> [GraphNode] {
