@@ -2,9 +2,17 @@ import Foundation
 
 // Usage: convlens-bench [NAME…] [--repeats N]. Release build: see Benchmarks/README.md.
 // Each issue's benchmarks register here.
-let all: [Bench] = [graphBench, diagramBench, analysisBench, analyzeProcessBench]
+let all: [Bench] = [graphBench, diagramBench, analysisBench, analyzeProcessBench, trainBench]
 
 var args = Array(CommandLine.arguments.dropFirst())
+// Child processes of benchmarks that measure a whole process (peak memory): --child NAME ARGS…
+if args.first == "--child", args.count >= 3 {
+    switch args[1] {
+    case "train-convnet": try trainConvnetChild(batches: Int(args[2]) ?? 100)
+    default: fatalError("unknown child \(args[1])")
+    }
+    exit(0)
+}
 var repeats = 15
 if let i = args.firstIndex(of: "--repeats"), i + 1 < args.count { repeats = Int(args[i + 1]) ?? 15; args.removeSubrange(i...(i + 1)) }
 let chosen = args.isEmpty ? all : all.filter { args.contains($0.name) }

@@ -1,0 +1,87 @@
+import ConvLensEngine
+import ConvLensGraph
+import ConvLensTrain
+import Foundation
+
+/// Issue 6: the seed recipe's training throughput (ConvNet, batch 128, SGD 0.05, in-memory
+/// Fashion-MNIST batches) ≥ 1.5× PyTorch with 2 threads, peak memory ≤ PyTorch's. Each side runs
+/// in its own child process (so peak RSS is its own), alternating within every repeat.
+let trainBench = Bench(name: "train-convnet", summary: "seed recipe images/s ≥ 1.5× PyTorch, peak RSS ≤ PyTorch") {
+    let batches = 150
+    var metrics: [(String, Double)] = []
+    let ours = try childJSON(executable: URL(fileURLWithPath: CommandLine.arguments[0]), arguments: ["--child", "train-convnet", String(batches)])
+    metrics.append(("convlens images/s", ours["images_per_s"] ?? .nan))
+    metrics.append(("convlens peak RSS MB", ours["peak_rss_mb"] ?? .nan))
+    if let torch = try PyTorchScript.run("train_convnet.py", [String(batches)]) {
+        metrics.append(("pytorch images/s", torch["images_per_s"] ?? .nan))
+        metrics.append(("pytorch peak RSS MB", torch["peak_rss_mb"] ?? .nan))
+        metrics.append(("speed ratio convlens/pytorch", (ours["images_per_s"] ?? .nan) / (torch["images_per_s"] ?? .nan)))
+        metrics.append(("memory ratio convlens/pytorch", (ours["peak_rss_mb"] ?? .nan) / (torch["peak_rss_mb"] ?? .nan)))
+    }
+    return metrics
+}
+
+/// The child side: `convlens-bench --child train-convnet BATCHES`.
+func trainConvnetChild(batches: Int) throws {
+    let data = try IDXDataset()
+    let file = try Registry.load("convnet")
+    let adapter = try InputAdapter.choose(for: file, rows: 28, cols: 28, numClasses: 10, imageSize: nil, arguments: [])
+    let graph = try Registry.graph(from: file, input: [128, 1, 28, 28])
+    let engine = try Engine(graph: graph, weights: DefaultInit.stateDict(graph, seed: 1))
+    var opt = Optimizer(kind: .sgd, lr: 0.05)
+    let input = Tensor(zeros: graph.inputShape)
+    func step(_ i: Int) throws {
+        let start = (i * 128) % 59904
+        var targets: [Int] = []
+        data.train.images.withUnsafeBufferPointer { img in
+            for j in 0..<128 {
+                adapter.fill(UnsafeBufferPointer(rebasing: img[((start + j) * 784)..<((start + j + 1) * 784)]), into: input.data + j * 784)
+                targets.append(Int(data.train.labels[start + j]))
+            }
+        }
+        _ = try engine.forward(input, training: true)
+        let (_, _, d, aux) = try engine.crossEntropy(targets: targets)
+        engine.zeroGradients()
+        try engine.backward(d, auxGradients: aux, inputGradient: false)
+        opt.beginStep()
+        for k in engine.parameterKeys { opt.update(k, param: engine.state[k]!.data, grad: engine.gradients[k]!.data, count: engine.state[k]!.count) }
+    }
+    for i in 0..<10 { try step(i) }
+    let t = try seconds { for i in 0..<batches { try step(i) } }
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    print("{\"images_per_s\": \(Double(batches * 128) / t), \"peak_rss_mb\": \(Double(usage.ru_maxrss) / 1024)}")
+}
+
+/// Runs a process and parses the last JSON object line it prints (numbers only).
+func childJSON(executable: URL, arguments: [String]) throws -> [String: Double] {
+    let p = Process(), out = Pipe()
+    p.executableURL = executable
+    p.arguments = arguments
+    p.standardOutput = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    let text = String(decoding: data, as: UTF8.self)
+    guard let line = text.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+          let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+        throw CocoaError(.coderReadCorrupt, userInfo: [NSDebugDescriptionErrorKey: "no JSON from \(executable.lastPathComponent): \(text)"])
+    }
+    return obj.compactMapValues { ($0 as? NSNumber)?.doubleValue }
+}
+
+/// Benchmarks/python scripts run in the PyTorch venv ($CONVLENS_TORCH_VENV, default /work/torch-venv);
+/// nil, with a note, when there is none.
+enum PyTorchScript {
+    static func run(_ script: String, _ args: [String]) throws -> [String: Double]? {
+        let venv = ProcessInfo.processInfo.environment["CONVLENS_TORCH_VENV"] ?? "/work/torch-venv"
+        let python = URL(fileURLWithPath: venv).appending(path: "bin/python")
+        guard FileManager.default.isExecutableFile(atPath: python.path) else {
+            print("note: no PyTorch venv at \(venv): PyTorch side of this benchmark skipped")
+            return nil
+        }
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appending(path: "python/\(script)")
+        return try childJSON(executable: python, arguments: [path.path] + args)
+    }
+}
