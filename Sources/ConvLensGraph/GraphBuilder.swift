@@ -101,7 +101,7 @@ private struct Builder {
         }
     }
 
-    func bindArguments(_ st: Statement, _ sig: Signature, _ ctx: Context, module: String) throws(ZooError) -> [String: ZooValue] {
+    func bindArguments(_ st: Statement, _ sig: Signature, _ ctx: Context, module: String) throws(ZooError) -> BoundArguments {
         var pos: [ZooValue] = []
         var kw: [(String, ZooValue)] = []
         for a in st.arguments {
@@ -182,7 +182,8 @@ private struct Builder {
     /// Runs a body; returns the node index of its output.
     mutating func run(_ body: [Statement], _ ctx: Context, registered: [String: Int], input: Int, inputShape: [Int],
                       auxOutputs: inout [Int]) throws(ZooError) -> Int {
-        var symbols: [String: Int] = ["$in": input]
+        var symbols = [String: Int](minimumCapacity: body.count + 1)
+        symbols["$in"] = input
         var last = input
         for st in body where st.form != .declare {
             guard try holds(st.condition, ctx) else { continue }

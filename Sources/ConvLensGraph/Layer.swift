@@ -91,7 +91,7 @@ public enum Layer: Sendable, Hashable {
 enum LayerFactory {
     struct Entry: Sendable {
         let signature: Signature
-        let make: @Sendable ([String: ZooValue]) throws(ShapeProblem) -> Layer
+        let make: @Sendable (BoundArguments) throws(ShapeProblem) -> Layer
         /// The torch function a functional call stands for (`relu` for `F.relu`).
         let functionName: String?
     }

@@ -11,35 +11,55 @@ public struct Signature: Sendable {
         self.params = params.map { Param(name: $0.0, defaultValue: $0.1) }
     }
 
-    public func bind(positional: [ZooValue], keywords: [(String, ZooValue)], callee: String) throws(ShapeProblem) -> [String: ZooValue] {
-        var out: [String: ZooValue] = [:]
+    public func bind(positional: [ZooValue], keywords: [(String, ZooValue)], callee: String) throws(ShapeProblem) -> BoundArguments {
         if positional.count > params.count {
             throw ShapeProblem(.badArgument, "\(callee) takes at most \(params.count) positional arguments, got \(positional.count)")
         }
-        for (i, v) in positional.enumerated() { out[params[i].name] = v }
+        // Bind by position first (hot path: no hashing until the dictionary is built once).
+        var bound = [ZooValue?](repeating: nil, count: params.count)
+        for (i, v) in positional.enumerated() { bound[i] = v }
         for (k, v) in keywords {
-            guard params.contains(where: { $0.name == k }) else {
+            guard let i = params.firstIndex(where: { $0.name == k }) else {
                 let known = params.map(\.name).joined(separator: ", ")
                 throw ShapeProblem(.unknownArgument, "\(callee) has no argument '\(k)' (it takes: \(known.isEmpty ? "none" : known))")
             }
-            if out[k] != nil { throw ShapeProblem(.badArgument, "\(callee) got argument '\(k)' twice") }
-            out[k] = v
+            if bound[i] != nil { throw ShapeProblem(.badArgument, "\(callee) got argument '\(k)' twice") }
+            bound[i] = v
         }
-        for p in params where out[p.name] == nil {
-            guard let d = p.defaultValue else {
+        var values: [ZooValue] = []
+        values.reserveCapacity(params.count)
+        for (i, p) in params.enumerated() {
+            guard let v = bound[i] ?? p.defaultValue else {
                 throw ShapeProblem(.badArgument, "\(callee) is missing required argument '\(p.name)'")
             }
-            out[p.name] = d
+            values.append(v)
         }
-        return out
+        return BoundArguments(names: params.map(\.name), values: values)
     }
+}
+
+/// Arguments bound to a signature, in its order. A handful of names: a linear scan beats hashing.
+public struct BoundArguments: Sendable, Hashable, Sequence {
+    public private(set) var names: [String]
+    public private(set) var values: [ZooValue]
+
+    public subscript(_ name: String) -> ZooValue? {
+        get { names.firstIndex(of: name).map { values[$0] } }
+        set {
+            if let i = names.firstIndex(of: name) {
+                if let newValue { values[i] = newValue } else { names.remove(at: i); values.remove(at: i) }
+            } else if let newValue { names.append(name); values.append(newValue) }
+        }
+    }
+
+    public func makeIterator() -> Zip2Sequence<[String], [ZooValue]>.Iterator { zip(names, values).makeIterator() }
 }
 
 /// Typed reads of bound arguments, with messages that name the argument.
 struct Args {
-    let values: [String: ZooValue]
+    let values: BoundArguments
     let callee: String
-    init(_ values: [String: ZooValue], _ callee: String) { self.values = values; self.callee = callee }
+    init(_ values: BoundArguments, _ callee: String) { self.values = values; self.callee = callee }
 
     subscript(_ name: String) -> ZooValue { values[name] ?? .null }
 

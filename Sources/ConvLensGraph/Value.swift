@@ -1,6 +1,6 @@
 /// A literal in a zoo file, kept as written so the printer can reproduce Python's repr
 /// (`kernel_size=3` and `kernel_size=(3, 3)` print differently in torch).
-public indirect enum ZooValue: Sendable, Hashable, CustomStringConvertible {
+public enum ZooValue: Sendable, Hashable, CustomStringConvertible {
     case int(Int)
     case float(Double)
     case bool(Bool)

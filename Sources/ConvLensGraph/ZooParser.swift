@@ -2,9 +2,14 @@
 public enum ZooParser {
     public static func parse(_ text: String, file: String) throws(ZooError) -> ZooFile {
         var lines: [(no: Int, tokens: [Token])] = []
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let toks = try ZooLexer.tokens(raw, lineNo: i + 1, file: file)
-            if !toks.isEmpty { lines.append((i + 1, toks)) }
+        let bytes = Array(text.utf8)
+        var start = 0, lineNo = 1
+        while start <= bytes.count {
+            let end = bytes[start...].firstIndex(of: 10) ?? bytes.count      // '\n'
+            let toks = try ZooLexer.tokens(bytes[start..<end], lineNo: lineNo, file: file)
+            if !toks.isEmpty { lines.append((lineNo, toks)) }
+            start = end + 1
+            lineNo += 1
         }
         var p = Cursor(lines: lines, file: file)
         return try p.parseFile()

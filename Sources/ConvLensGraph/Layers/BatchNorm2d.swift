@@ -21,7 +21,7 @@ public struct BatchNorm2d: LayerSpec, Hashable {
         affine = true; trackRunningStats = true; bias = true
     }
 
-    init(_ v: [String: ZooValue]) throws(ShapeProblem) {
+    init(_ v: BoundArguments) throws(ShapeProblem) {
         let a = Args(v, "BatchNorm2d")
         numFeatures = try a.int("num_features", min: 1)
         _ = try a.double("eps"); eps = a["eps"]

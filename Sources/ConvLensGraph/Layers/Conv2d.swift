@@ -21,7 +21,7 @@ public struct Conv2d: LayerSpec, Hashable {
         self.stride = stride; self.padding = padding; self.dilation = dilation; self.groups = groups; self.bias = bias
     }
 
-    init(_ v: [String: ZooValue]) throws(ShapeProblem) {
+    init(_ v: BoundArguments) throws(ShapeProblem) {
         let a = Args(v, "Conv2d")
         inChannels = try a.int("in_channels", min: 1)
         outChannels = try a.int("out_channels", min: 1)

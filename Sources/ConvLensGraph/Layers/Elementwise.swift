@@ -3,7 +3,7 @@ public struct ReLU: LayerSpec, Hashable {
     public static let className = "ReLU"
     static let signature = Signature([("inplace", .bool(false))])
     public var inplace: Bool
-    init(_ v: [String: ZooValue]) throws(ShapeProblem) { inplace = try Args(v, "ReLU").bool("inplace") }
+    init(_ v: BoundArguments) throws(ShapeProblem) { inplace = try Args(v, "ReLU").bool("inplace") }
     public var extraRepr: String { inplace ? "inplace=True" : "" }
     public func outputShape(_ inputs: [[Int]]) throws(ShapeProblem) -> [Int] { try ShapeCheck.single(inputs, "ReLU") }
 }
@@ -15,7 +15,7 @@ public struct Dropout: LayerSpec, Hashable {
     public var p: ZooValue
     public var inplace: Bool
     public var probability: Double { p.doubleValue ?? 0.5 }
-    init(_ v: [String: ZooValue]) throws(ShapeProblem) {
+    init(_ v: BoundArguments) throws(ShapeProblem) {
         let a = Args(v, "Dropout")
         let pv = try a.double("p")
         guard pv >= 0 && pv <= 1 else { throw ShapeProblem(.badArgument, "Dropout probability has to be between 0 and 1, but got \(pv)") }
@@ -31,7 +31,7 @@ public struct Flatten: LayerSpec, Hashable {
     static let signature = Signature([("start_dim", .int(1)), ("end_dim", .int(-1))])
     public var startDim: Int
     public var endDim: Int
-    init(_ v: [String: ZooValue]) throws(ShapeProblem) {
+    init(_ v: BoundArguments) throws(ShapeProblem) {
         let a = Args(v, "Flatten")
         startDim = try a.int("start_dim"); endDim = try a.int("end_dim")
     }
@@ -57,7 +57,7 @@ public struct Concat: LayerSpec, Hashable {
     public static let className = "cat"
     static let signature = Signature([("dim", .int(1))])
     public var dim: Int
-    init(_ v: [String: ZooValue]) throws(ShapeProblem) { dim = try Args(v, "torch.cat").int("dim") }
+    init(_ v: BoundArguments) throws(ShapeProblem) { dim = try Args(v, "torch.cat").int("dim") }
     public var extraRepr: String { "dim=\(dim)" }
     public func outputShape(_ inputs: [[Int]]) throws(ShapeProblem) -> [Int] {
         guard let first = inputs.first, inputs.count >= 1 else { throw ShapeProblem(.shape, "torch.cat needs at least one input") }

@@ -10,7 +10,7 @@ public struct Linear: LayerSpec, Hashable {
         self.inFeatures = inFeatures; self.outFeatures = outFeatures; self.bias = bias
     }
 
-    init(_ v: [String: ZooValue]) throws(ShapeProblem) {
+    init(_ v: BoundArguments) throws(ShapeProblem) {
         let a = Args(v, "Linear")
         inFeatures = try a.int("in_features", min: 1)
         outFeatures = try a.int("out_features", min: 1)

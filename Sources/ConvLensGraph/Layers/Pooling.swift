@@ -7,9 +7,9 @@ public struct MaxPool2d: LayerSpec, Hashable {
     ])
     public var kernelSize: [Int], stride: [Int], padding: [Int], dilation: [Int]
     public var ceilMode: Bool
-    var written: [String: ZooValue]
+    var written: BoundArguments
 
-    init(_ v: [String: ZooValue]) throws(ShapeProblem) {
+    init(_ v: BoundArguments) throws(ShapeProblem) {
         var v = v
         if v["stride"] == ZooValue.null { v["stride"] = v["kernel_size"] }   // torch: stride defaults to kernel_size
         let a = Args(v, "MaxPool2d")
@@ -47,9 +47,9 @@ public struct AvgPool2d: LayerSpec, Hashable {
     public var kernelSize: [Int], stride: [Int], padding: [Int]
     public var ceilMode: Bool
     public var countIncludePad: Bool
-    var written: [String: ZooValue]
+    var written: BoundArguments
 
-    init(_ v: [String: ZooValue]) throws(ShapeProblem) {
+    init(_ v: BoundArguments) throws(ShapeProblem) {
         var v = v
         if v["stride"] == ZooValue.null { v["stride"] = v["kernel_size"] }
         let a = Args(v, "AvgPool2d")
@@ -97,7 +97,7 @@ public struct AdaptiveAvgPool2d: LayerSpec, Hashable {
     public var outputSize: [Int]
     var written: ZooValue
 
-    init(_ v: [String: ZooValue]) throws(ShapeProblem) {
+    init(_ v: BoundArguments) throws(ShapeProblem) {
         let a = Args(v, "AdaptiveAvgPool2d")
         outputSize = try a.pair("output_size", min: 1)
         written = a["output_size"]
