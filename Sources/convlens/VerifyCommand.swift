@@ -17,15 +17,16 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Nodes checked per layer kind (spread first … last).")
     var nodesPerKind: Int = 2
 
-    @Option(help: "Relative step of the whole-model central differences.")
+    @Option(help: "Relative step of the train-mode whole-model central differences (eval mode uses 1e-1: it is affine there).")
     var step: Float = 1e-3
 
     func run() throws {
         try reportingErrors {
             var graph = try options.graph()
             if options.input == nil {
-                // Batch 2 by default, so train-mode batch norm has more than one value per channel.
-                graph = try Registry.graph(options.model, arguments: options.arguments, input: [2] + graph.inputShape.dropFirst())
+                // Batch 4 by default: train-mode batch norm over 1×1 maps (Inception's aux head) then
+                // normalises 4 values per channel, not a degenerate ±1 pair.
+                graph = try Registry.graph(options.model, arguments: options.arguments, input: [4] + graph.inputShape.dropFirst())
             }
             let report = try Verify.run(graph: graph, seed: seed, nodesPerKind: nodesPerKind, step: step)
             print(report.table)
