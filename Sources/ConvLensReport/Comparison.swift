@@ -38,6 +38,35 @@ public struct ModelComparison: Sendable, Codable, Equatable {
     public var latency_ms: Latency?
 }
 
+extension ModelComparison {
+    enum CodingKeys: String, CodingKey {
+        case name, input_shape, params, inference_params, macs, flops, activation_bytes, rf, rf_at, depth
+        case imagenet_top1, imagenet_top5, imagenet_source, fashion_mnist_acc, fashion_mnist_run, fashion_mnist_train_images, latency_ms
+    }
+
+    /// Missing values are written as null (the JSON contract), not left out.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(input_shape, forKey: .input_shape)
+        try c.encode(params, forKey: .params)
+        try c.encode(inference_params, forKey: .inference_params)
+        try c.encode(macs, forKey: .macs)
+        try c.encode(flops, forKey: .flops)
+        try c.encode(activation_bytes, forKey: .activation_bytes)
+        try c.encode(rf, forKey: .rf)
+        try c.encode(rf_at, forKey: .rf_at)
+        try c.encode(depth, forKey: .depth)
+        try c.encode(imagenet_top1, forKey: .imagenet_top1)
+        try c.encode(imagenet_top5, forKey: .imagenet_top5)
+        try c.encode(imagenet_source, forKey: .imagenet_source)
+        try c.encode(fashion_mnist_acc, forKey: .fashion_mnist_acc)
+        try c.encode(fashion_mnist_run, forKey: .fashion_mnist_run)
+        try c.encode(fashion_mnist_train_images, forKey: .fashion_mnist_train_images)
+        try c.encode(latency_ms, forKey: .latency_ms)
+    }
+}
+
 public enum Compare {
     /// Rows for `models` (default: the registry), each at its default input or `input`.
     public static func rows(models: [String] = Registry.names, input: [Int]? = nil, runsDirectory: String = "reports/runs",
