@@ -15,13 +15,13 @@ public enum Curves {
         let losses = records.flatMap { [$0.trainLoss, $0.testLoss] }.filter(\.isFinite)
         let accs = records.flatMap { [$0.trainAcc, $0.testAcc] }.filter(\.isFinite)
         let lossMax = niceCeil((losses.max() ?? 1) * 1.05)
-        let accMin = max(0, floor(((accs.min() ?? 0) - 0.02) * 20) / 20)
-        s += panel(x: 60, y: 50, w: 370, h: 270, title: "Loss (cross-entropy)", xs: epochs, series: [
+        let accMin = max(0, floor(((accs.min() ?? 0) - 0.02) * 10) / 10)   // a multiple of 10%
+        s += panel(x: 60, y: 64, w: 370, h: 260, title: "Loss (cross-entropy)", xs: epochs, series: [
             ("train", records.map(\.trainLoss), "#1f77b4", false), ("test", records.map(\.testLoss), "#d62728", true)],
-            yMin: 0, yMax: lossMax, percent: false)
-        s += panel(x: 510, y: 50, w: 370, h: 270, title: "Accuracy", xs: epochs, series: [
+            yMin: 0, yMax: lossMax, percent: false, ticks: 5)
+        s += panel(x: 510, y: 64, w: 370, h: 260, title: "Accuracy", xs: epochs, series: [
             ("train", records.map(\.trainAcc), "#1f77b4", false), ("test", records.map(\.testAcc), "#d62728", true)],
-            yMin: accMin, yMax: 1, percent: true)
+            yMin: accMin, yMax: 1, percent: true, ticks: max(1, Int(((1 - accMin) * 10).rounded())))
         s += "</svg>\n"
         return s
     }
@@ -38,14 +38,14 @@ public enum Curves {
     }
 
     static func panel(x: Double, y: Double, w: Double, h: Double, title: String, xs: [Double],
-                      series: [(String, [Double], String, Bool)], yMin: Double, yMax: Double, percent: Bool) -> String {
+                      series: [(String, [Double], String, Bool)], yMin: Double, yMax: Double, percent: Bool, ticks: Int) -> String {
         let xMin = 1.0, xMax = max(xs.max() ?? 1, 2)
         func px(_ v: Double) -> Double { x + (v - xMin) / (xMax - xMin) * w }
         func py(_ v: Double) -> Double { y + h - (v - yMin) / max(yMax - yMin, 1e-12) * h }
         var s = "<g>\n<text x=\"\(x + w / 2)\" y=\"\(y - 8)\" text-anchor=\"middle\" font-size=\"14\">\(title)</text>\n"
         s += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(w)\" height=\"\(h)\" fill=\"none\" stroke=\"#444\"/>\n"
-        for i in 0...5 {
-            let v = yMin + (yMax - yMin) * Double(i) / 5
+        for i in 0...ticks {
+            let v = yMin + (yMax - yMin) * Double(i) / Double(ticks)
             let label = percent ? String(format: "%.0f%%", v * 100) : String(format: v < 10 ? "%.2f" : "%.0f", v)
             s += "<line x1=\"\(x)\" y1=\"\(py(v))\" x2=\"\(x + w)\" y2=\"\(py(v))\" stroke=\"#ddd\"/>"
             s += "<text x=\"\(x - 6)\" y=\"\(py(v) + 4)\" text-anchor=\"end\" font-size=\"11\">\(label)</text>\n"
