@@ -132,15 +132,7 @@ public enum Explain {
         return r >= 10 ? "\(num(Int(r.rounded())))×" : String(format: "%.1f×", r)
     }
 
-    public static func num(_ n: Int) -> String {
-        let s = String(abs(n))
-        var out = ""
-        for (i, c) in s.enumerated() {
-            if i > 0 && (s.count - i) % 3 == 0 { out += "," }
-            out.append(c)
-        }
-        return n < 0 ? "-" + out : out
-    }
+    public static func num(_ n: Int) -> String { groupedDigits(n) }
 }
 
 import Foundation

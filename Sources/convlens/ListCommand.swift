@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConvLensAnalysis
 import ConvLensGraph
 
 struct ListCommand: ParsableCommand {
@@ -22,15 +23,4 @@ struct ListCommand: ParsableCommand {
             }
         }
     }
-}
-
-/// 61706 → "61,706"
-func groupedDigits(_ n: Int) -> String {
-    let s = String(abs(n))
-    var out = ""
-    for (i, c) in s.enumerated() {
-        if i > 0 && (s.count - i) % 3 == 0 { out += "," }
-        out.append(c)
-    }
-    return n < 0 ? "-" + out : out
 }
