@@ -53,16 +53,16 @@ extension Engine {
         let x = xs[0]
         switch node.layer {
         case .conv2d:
-            let y = Tensor(zeros: node.outputShape)
+            let y = Tensor(uninitialized: node.outputShape)
             forwardMACs += conv2dForward(y.data, x.data, param(p.weight)!, param(p.bias), p.conv!, col: col.data)
             return y
         case .linear(let l):
-            let y = Tensor(zeros: node.outputShape)
+            let y = Tensor(uninitialized: node.outputShape)
             forwardMACs += linearForward(y.data, x.data, param(p.weight)!, param(p.bias), rows: x.count / l.inFeatures,
                                          inFeatures: l.inFeatures, outFeatures: l.outFeatures)
             return y
         case .batchNorm2d(let l):
-            let y = Tensor(zeros: node.outputShape)
+            let y = Tensor(uninitialized: node.outputShape)
             let (n, c, hw) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
             let mean = Tensor(zeros: [c]), invstd = Tensor(zeros: [c])
             let batchStats = training || p.runningMean == nil
@@ -85,7 +85,7 @@ extension Engine {
             saved[node.index] = .stats(mean: mean, invstd: invstd)
             return y
         case .maxPool2d(let l):
-            let y = Tensor(zeros: node.outputShape)
+            let y = Tensor(uninitialized: node.outputShape)
             if let idx = frozen?.pool[node.index] {
                 let (hw, ohw) = (x.shape[2] * x.shape[3], y.shape[2] * y.shape[3])
                 for q in 0..<y.count { y[q] = x.data[(q / ohw) * hw + Int(idx[q])] }
@@ -100,16 +100,16 @@ extension Engine {
             saved[node.index] = .indices(idx)
             return y
         case .avgPool2d(let l):
-            let y = Tensor(zeros: node.outputShape)
+            let y = Tensor(uninitialized: node.outputShape)
             avgPool2dForward(y.data, x.data, planes: x.shape[0] * x.shape[1], h: x.shape[2], w: x.shape[3], oh: y.shape[2], ow: y.shape[3],
                              l.window!, countIncludePad: l.countIncludePad)
             return y
         case .adaptiveAvgPool2d:
-            let y = Tensor(zeros: node.outputShape)
+            let y = Tensor(uninitialized: node.outputShape)
             adaptiveAvgPool2dForward(y.data, x.data, planes: x.shape[0] * x.shape[1], h: x.shape[2], w: x.shape[3], oh: y.shape[2], ow: y.shape[3])
             return y
         case .relu:
-            let y = Tensor(zeros: node.outputShape)
+            let y = Tensor(uninitialized: node.outputShape)
             if let mask = frozen?.relu[node.index] {
                 for i in 0..<y.count { y[i] = mask[i] > 0 ? x[i] : 0 }
                 return y
@@ -118,7 +118,7 @@ extension Engine {
             return y
         case .dropout(let l):
             guard training, l.probability > 0 else { return x }
-            let y = Tensor(zeros: node.outputShape), mask = Tensor(zeros: node.outputShape)
+            let y = Tensor(uninitialized: node.outputShape), mask = Tensor(uninitialized: node.outputShape)
             dropoutForward(y.data, mask.data, x.data, count: x.count, p: l.probability, rng: &rng)
             saved[node.index] = .mask(mask)
             return y
@@ -129,7 +129,7 @@ extension Engine {
             for other in xs.dropFirst() { accumulate(y.data, other.data, count: y.count) }
             return y
         case .concat(let l):
-            let y = Tensor(zeros: node.outputShape)
+            let y = Tensor(uninitialized: node.outputShape)
             let d = l.dim < 0 ? l.dim + y.shape.count : l.dim
             concatForward(y.data, xs.map { UnsafePointer($0.data) }, sizes: xs.map { $0.shape[d] },
                           outer: y.shape[..<d].reduce(1, *), inner: y.shape[(d + 1)...].reduce(1, *))

@@ -1,13 +1,29 @@
+import Synchronization
+
 /// Float32 storage that several tensors may view (Flatten is a view, as in torch).
 public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
-    public init(count: Int) {
+    /// `zeroed: false` leaves the memory uninitialised: only for kernels that write every element.
+    public init(count: Int, zeroed: Bool = true) {
         self.count = count
         pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
-        pointer.initialize(repeating: 0, count: max(count, 1))
+        if zeroed { pointer.initialize(repeating: 0, count: max(count, 1)) }
+        TensorMemory.allocated(max(count, 1) * 4)
     }
-    deinit { pointer.deallocate() }
+    deinit { pointer.deallocate(); TensorMemory.allocated(-max(count, 1) * 4) }
+}
+
+/// Live and peak bytes of all tensor storage in the process (for memory benchmarks).
+public enum TensorMemory {
+    static let counters = Mutex<(live: Int, peak: Int)>((0, 0))
+    static func allocated(_ bytes: Int) {
+        counters.withLock { c in c.live += bytes; if c.live > c.peak { c.peak = c.live } }
+    }
+    public static var liveBytes: Int { counters.withLock { $0.live } }
+    public static var peakBytes: Int { counters.withLock { $0.peak } }
+    /// Starts a new peak measurement from the current live bytes.
+    public static func resetPeak() { counters.withLock { $0.peak = $0.live } }
 }
 
 /// A dense row-major float32 tensor (NCHW for activations). Copying a `Tensor` shares its storage:
@@ -20,6 +36,12 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
     public init(zeros shape: [Int]) {
         self.shape = shape
         storage = TensorStorage(count: shape.reduce(1, *))
+    }
+
+    /// Uninitialised memory, for kernel outputs that write every element.
+    init(uninitialized shape: [Int]) {
+        self.shape = shape
+        storage = TensorStorage(count: shape.reduce(1, *), zeroed: false)
     }
 
     public init(shape: [Int], values: [Float]) {

@@ -7,10 +7,16 @@ extension Engine {
     func localGradientCheck(_ node: GraphNode, training: Bool, samples: Int, rng: inout RandomSource) -> (Double, Int) {
         if outputs.count != graph.nodes.count { outputs = Array(repeating: nil, count: graph.nodes.count) }
         if saved.count != graph.nodes.count { saved = Array(repeating: nil, count: graph.nodes.count) }
-        // Batch norm is smooth everywhere but spreads one coordinate's change over N·H·W outputs,
-        // whose float32 roundings add up: a larger step keeps that noise small.
+        // The step: large (1e-1) wherever the layer is smooth — conv, linear, pooling averages, add,
+        // concat are even exactly linear in each tensor — because one coordinate's change reaches
+        // many outputs (all N·H·W of a channel for batch norm or a conv weight), whose float32
+        // roundings add up as noise ∝ 1/h. Small (1e-2) for ReLU and max pooling, whose inputs are
+        // drawn 0.05 / 0.03 away from a kink or tie.
         let h: Float
-        if case .batchNorm2d = node.layer { h = 1e-1 } else { h = 1e-2 }
+        switch node.layer {
+        case .relu, .maxPool2d: h = 1e-2
+        default: h = 1e-1
+        }
         // Inputs: N(0,1), kept 0.05 away from ReLU's kink; for max pooling values a window never ties.
         let xs: [Tensor] = node.inputShapes.map { shape in
             let t = Tensor(zeros: shape)

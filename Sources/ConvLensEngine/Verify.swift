@@ -10,7 +10,7 @@ import Foundation
 ///     - whole model (directional): L = Σ logits·R (+ aux heads in train mode) along a random
 ///       direction over the input, and over all parameters of each parameterised layer kind.
 /// Central differences are taken in float32 with the sums in Double, Richardson-extrapolated (see
-/// `richardson`). Local: step h = 1e-2 (1e-1 for batch norm) on O(1) random data kept away from ReLU/max-pool kinks; a
+/// `richardson`). Local: step h = 1e-1 (1e-2 for ReLU and max pooling) on O(1) random data kept away from ReLU/max-pool kinks; a
 /// coordinate passes when |num − ana| ≤ 1e-2·max(|num|, |ana|, 1e-2·rms of the tensor's analytic
 /// gradient — the float32 resolution floor). Whole model: the ReLU masks and max-pool choices of
 /// the reference point are replayed (no kink is crossed inside ±h) and dropout masks reseeded, so

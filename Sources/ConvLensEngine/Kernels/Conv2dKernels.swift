@@ -143,3 +143,12 @@ func conv2dBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutable
         }
     }
 }
+
+/// Tensor-level entry points to the kernels, for benchmarks and tools.
+public enum Kernels {
+    /// y = conv(x, weight) + bias; returns the MACs performed. `col` needs `g.colCount` floats.
+    @discardableResult
+    public static func conv2dForward(_ y: Tensor, _ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, _ g: ConvGeometry, col: Tensor) -> Int {
+        ConvLensEngine.conv2dForward(y.data, x.data, weight.data, bias.map { UnsafePointer($0.data) }, g, col: col.data)
+    }
+}

@@ -1,0 +1,93 @@
+import ConvLensEngine
+import ConvLensGraph
+import Foundation
+
+// Issue 5: the engine at the CPU's real BLAS speed, against PyTorch measured in the same run
+// (Benchmarks/python/engine_bench.py, run as a child process between our own runs).
+
+/// Runs `engine_bench.py NAME` in the torch venv; nil (with a note, once) when torch is missing.
+func torchMetrics(_ name: String) -> [(String, Double)]? {
+    let venv = ProcessInfo.processInfo.environment["CONVLENS_TORCH_VENV"] ?? "/work/torch-venv"
+    let python = venv + "/bin/python"
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appending(path: "python/engine_bench.py").path
+    guard FileManager.default.isExecutableFile(atPath: python) else { return nil }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: python)
+    p.arguments = [script, name]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { return nil }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0,
+          let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Double] else { return nil }
+    return obj.keys.sorted().map { ("torch " + $0, obj[$0]!) }
+}
+
+func gflops(_ flops: Double, _ t: Double) -> Double { flops / t / 1e9 }
+
+/// sgemm 2048³ through our loader (auto-chosen core) — compare with the best core by hand:
+/// CONVLENS_BLAS_CORE=SkylakeX|Haswell Benchmarks/run engine-sgemm.
+let sgemmBench = Bench(name: "engine-sgemm", summary: "sgemm 2048³ ≥ 0.8× best OpenBLAS core") {
+    let n = 2048
+    _ = Doctor.sgemmGFLOPS(size: 256, runs: 1)
+    var out: [(String, Double)] = [("GFLOP/s (\(BLAS.status.coreName), \(BLAS.status.threads) threads)", Doctor.sgemmGFLOPS(size: n, runs: 3))]
+    if let t = torchMetrics("sgemm") { out += t }
+    return out
+}
+
+/// The largest convolutions of ResNet18 and VGG16 (batch 8 / 2), forward, as GFLOP/s (2·MACs).
+let convBench = Bench(name: "engine-conv", summary: "big convs ≥ 0.7× sgemm rate") {
+    var out: [(String, Double)] = []
+    for (model, input, node) in [("resnet18", [8, 3, 224, 224], "layer1.0.conv1"), ("resnet18", [8, 3, 224, 224], "layer4.0.conv2"),
+                                 ("vgg16", [2, 3, 224, 224], "features.2"), ("vgg16", [2, 3, 224, 224], "features.12")] {
+        let g = try Registry.graph(model, input: input)
+        let n = g.nodes.first { $0.name == node }!
+        guard case .conv2d(let l) = n.layer else { continue }
+        let x = Tensor(zeros: n.inputShapes[0])
+        for i in 0..<x.count { x[i] = Float(i % 13) * 0.1 }
+        let geo = ConvGeometry(input: n.inputShapes[0], output: n.outputShape, layer: l)
+        let w = Tensor(zeros: l.parameters[0].shape), y = Tensor(zeros: n.outputShape)
+        let col = Tensor(zeros: [max(geo.colCount, 1)])
+        Kernels.conv2dForward(y, x, w, geo, col: col)
+        let t = try seconds { Kernels.conv2dForward(y, x, w, geo, col: col) }
+        out.append(("\(model) \(node) GFLOP/s", gflops(2 * Double(geo.macs), t)))
+    }
+    out.append(("sgemm 2048³ GFLOP/s", Doctor.sgemmGFLOPS(size: 2048, runs: 3)))
+    if let t = torchMetrics("conv") { out += t }
+    return out
+}
+
+/// ResNet18 inference, batch 8 at 224×224: images/s.
+let resnetInferenceBench = Bench(name: "engine-resnet18-infer", summary: "ResNet18 b8@224 eval ≥ 1.0× PyTorch images/s") {
+    let g = try Registry.graph("resnet18", input: [8, 3, 224, 224])
+    let e = try Engine(graph: g, weights: .defaultInit(seed: 1))
+    let x = HashInit.input(shape: g.inputShape)
+    _ = try e.forward(x, training: false, retainForBackward: false)
+    let t = try seconds { _ = try e.forward(x, training: false, retainForBackward: false) }
+    var out = [("images/s", 8 / t)]
+    if let m = torchMetrics("resnet18-infer") { out += m }
+    return out
+}
+
+/// ResNet18 training step (forward, loss, backward; no optimizer), batch 32 at 64×64.
+let resnetTrainBench = Bench(name: "engine-resnet18-train", summary: "ResNet18 b32@64 train step ≥ 1.0× PyTorch images/s, peak memory ≤ PyTorch") {
+    let g = try Registry.graph("resnet18", arguments: ["num_classes=10"], input: [32, 3, 64, 64])
+    let e = try Engine(graph: g, weights: .defaultInit(seed: 1))
+    let x = HashInit.input(shape: g.inputShape)
+    let target = HashInit.target(count: 32, classes: 10)
+    func step() throws {
+        _ = try e.forward(x, training: true)
+        let (_, _, d, aux) = try e.crossEntropy(targets: target)
+        try e.backward(d, auxGradients: aux, inputGradient: false)
+    }
+    try step()
+    let base = TensorMemory.liveBytes
+    TensorMemory.resetPeak()
+    let t = try seconds { try step() }
+    var out = [("images/s", 32 / t), ("peak MB above weights+grads", Double(TensorMemory.peakBytes - base) / 1e6)]
+    if let m = torchMetrics("resnet18-train") { out += m }
+    return out
+}

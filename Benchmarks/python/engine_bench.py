@@ -1,0 +1,85 @@
+"""PyTorch counterparts of Benchmarks/Sources/convlens-bench/EngineBench.swift.
+
+Usage: engine_bench.py NAME  (sgemm | conv | resnet18-infer | resnet18-train)
+Prints one JSON object of metrics (one measurement; the Swift harness interleaves runs and takes
+medians). Exits 2 with a note on stderr when torch/torchvision are missing.
+"""
+import json
+import resource
+import sys
+import time
+
+try:
+    import torch
+    import torchvision
+except ImportError as e:  # skip cleanly
+    print(f"note: PyTorch not available ({e}); skipping", file=sys.stderr)
+    sys.exit(2)
+
+torch.set_num_threads(2)
+
+
+def timed(fn, warmup=1):
+    for _ in range(warmup):
+        fn()
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def sgemm():
+    n = 2048
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    t = timed(lambda: torch.mm(a, b))
+    return {"sgemm 2048³ GFLOP/s": 2 * n**3 / t / 1e9}
+
+
+def conv():
+    out = {}
+    cases = [("resnet18 layer1.0.conv1", (8, 64, 56, 56), (64, 64, 3, 3), 1, 1),
+             ("resnet18 layer4.0.conv2", (8, 512, 7, 7), (512, 512, 3, 3), 1, 1),
+             ("vgg16 features.2", (2, 64, 224, 224), (64, 64, 3, 3), 1, 1),
+             ("vgg16 features.12", (2, 256, 56, 56), (256, 256, 3, 3), 1, 1)]
+    with torch.no_grad():
+        for name, xs, ws, s, p in cases:
+            x, w = torch.randn(*xs), torch.randn(*ws)
+            y = torch.nn.functional.conv2d(x, w, stride=s, padding=p)
+            macs = y.numel() * ws[1] * ws[2] * ws[3]
+            t = timed(lambda: torch.nn.functional.conv2d(x, w, stride=s, padding=p))
+            out[f"{name} GFLOP/s"] = 2 * macs / t / 1e9
+    return out
+
+
+def resnet18_infer():
+    m = torchvision.models.resnet18().eval()
+    x = torch.randn(8, 3, 224, 224)
+    with torch.no_grad():
+        t = timed(lambda: m(x))
+    return {"images/s": 8 / t}
+
+
+def resnet18_train():
+    m = torchvision.models.resnet18(num_classes=10).train()
+    x = torch.randn(32, 3, 64, 64)
+    y = torch.randint(0, 10, (32,))
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step():
+        m.zero_grad(set_to_none=False)
+        loss_fn(m(x), y).backward()
+
+    step()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t = timed(step, warmup=0)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # ru_maxrss only grows: the delta is the step's peak above the warm-up's high-water mark
+    # (a lower bound of its working set); reported for orientation next to ours.
+    return {"images/s": 32 / t, "maxrss MB (process)": after / 1024, "maxrss growth MB": (after - before) / 1024}
+
+
+fns = {"sgemm": sgemm, "conv": conv, "resnet18-infer": resnet18_infer, "resnet18-train": resnet18_train}
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in fns:
+        print(__doc__, file=sys.stderr)
+        sys.exit(1)
+    print(json.dumps(fns[sys.argv[1]]()))
