@@ -13,8 +13,15 @@ public struct ConvGeometry: Sendable {
     public var ohw: Int { oh * ow }
     /// A 1×1, stride-1, unpadded convolution reads its input directly as the column matrix.
     public var isPointwise: Bool { kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0 }
-    /// Floats of the column buffer for one image and group: [K, OH·OW].
-    public var colCount: Int { isPointwise ? 0 : k * ohw }
+    /// Images per GEMM: small feature maps (OH·OW < 1024, ResNet's layer4, Inception's 8×8) make
+    /// thin per-image GEMMs, so several images share one GEMM over [K, images·OH·OW] (groups = 1),
+    /// with a column buffer of at most ~8M floats.
+    public var imagesPerGEMM: Int = 1
+    /// Floats of the scratch buffer: per image and group [K, OH·OW] columns; batched, the columns
+    /// [K, B·OH·OW] plus the GEMM output [OC, B·OH·OW].
+    public var colCount: Int {
+        imagesPerGEMM > 1 ? imagesPerGEMM * ohw * (k + oc) : (isPointwise ? 0 : k * ohw)
+    }
     /// Multiply-accumulates of one forward call: N·OC·OH·OW·K.
     public var macs: Int { n * oc * ohw * k }
 
@@ -23,17 +30,19 @@ public struct ConvGeometry: Sendable {
         n = x[0]; c = x[1]; h = x[2]; w = x[3]; oc = l.outChannels; oh = y[2]; ow = y[3]
         kh = l.kernelSize[0]; kw = l.kernelSize[1]; sh = l.stride[0]; sw = l.stride[1]
         ph = l.padding[0]; pw = l.padding[1]; dh = l.dilation[0]; dw = l.dilation[1]; groups = l.groups
+        if groups == 1 && ohw < 1024 && n > 1 { imagesPerGEMM = max(1, min(n, (8 << 20) / max(1, k * ohw))) }
     }
 }
 
-/// col[K, OH·OW] from one image's group of channels x[CG, H, W]; row r = (c, i, j).
-func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry) {
+/// col[K, OH·OW] from one image's group of channels x[CG, H, W]; row r = (c, i, j), rows `ld` apart.
+func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry, ld: Int? = nil) {
+    let ld = ld ?? g.ohw
     var r = 0
     for c in 0..<g.cg {
         let xc = x + c * g.h * g.w
         for i in 0..<g.kh {
             for j in 0..<g.kw {
-                let row = col + r * g.ohw
+                let row = col + r * ld
                 for oh in 0..<g.oh {
                     let ih = oh * g.sh - g.ph + i * g.dh
                     let dst = row + oh * g.ow
@@ -59,14 +68,15 @@ func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: 
     }
 }
 
-/// dx[CG, H, W] += the column gradient dcol[K, OH·OW] scattered back (im2col's adjoint).
-func col2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g: ConvGeometry) {
+/// dx[CG, H, W] += the column gradient dcol[K, OH·OW] (rows `ld` apart) scattered back (im2col's adjoint).
+func col2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g: ConvGeometry, ld: Int? = nil) {
+    let ld = ld ?? g.ohw
     var r = 0
     for c in 0..<g.cg {
         let xc = dx + c * g.h * g.w
         for i in 0..<g.kh {
             for j in 0..<g.kw {
-                let row = dcol + r * g.ohw
+                let row = dcol + r * ld
                 for oh in 0..<g.oh {
                     let ih = oh * g.sh - g.ph + i * g.dh
                     if ih < 0 || ih >= g.h { continue }
@@ -88,6 +98,7 @@ func col2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g
 @discardableResult
 func conv2dForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                    _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) -> Int {
+    if g.imagesPerGEMM > 1 { return conv2dForwardBatched(y, x, weight, bias, g, col: col) }
     var macs = 0
     for n in 0..<g.n {
         for grp in 0..<g.groups {
@@ -113,6 +124,7 @@ func conv2dForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, 
 func conv2dBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
                     _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                     _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) {
+    if g.imagesPerGEMM > 1 { return conv2dBackwardBatched(dx, dweight, dbias, dy, x, weight, g, col: col) }
     for n in 0..<g.n {
         for grp in 0..<g.groups {
             let xg = x + (n * g.c + grp * g.cg) * g.h * g.w            // [CG, H, W]

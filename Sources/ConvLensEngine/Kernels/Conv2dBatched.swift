@@ -1,0 +1,62 @@
+import Foundation
+
+// Conv2d for small feature maps: B = g.imagesPerGEMM images per GEMM (groups = 1).
+// Scratch layout: col[K, B·OHW] then out[OC, B·OHW]; image j owns columns j·OHW ..< (j+1)·OHW.
+// im2col/col2im of the B images run in parallel (between the GEMMs, so never on top of BLAS's
+// own threads).
+
+/// y[N, OC, OH, OW] = conv(x, weight) + bias, B images per sgemm. Returns the MACs performed.
+func conv2dForwardBatched(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                          _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) -> Int {
+    var macs = 0
+    let chw = g.c * g.h * g.w, ochw = g.oc * g.ohw
+    for start in stride(from: 0, to: g.n, by: g.imagesPerGEMM) {
+        let b = min(g.imagesPerGEMM, g.n - start), ld = b * g.ohw
+        let out = col + g.imagesPerGEMM * g.ohw * g.k                        // [OC, B·OHW]
+        let colAddr = Int(bitPattern: col), xAddr = Int(bitPattern: x)
+        DispatchQueue.concurrentPerform(iterations: b) { j in
+            let c = UnsafeMutablePointer<Float>(bitPattern: colAddr)! + j * g.ohw
+            im2col(c, UnsafePointer<Float>(bitPattern: xAddr)! + (start + j) * chw, g, ld: ld)
+        }
+        BLAS.sgemm(.none, .none, g.oc, ld, g.k, 1, weight, g.k, col, ld, 0, out, ld)
+        macs += g.oc * ld * g.k
+        for j in 0..<b {
+            let yj = y + (start + j) * ochw
+            for o in 0..<g.oc {
+                let dst = yj + o * g.ohw, src = out + o * ld + j * g.ohw
+                if let bias { let bv = bias[o]; for p in 0..<g.ohw { dst[p] = src[p] + bv } } else { dst.update(from: src, count: g.ohw) }
+            }
+        }
+    }
+    return macs
+}
+
+/// Accumulates dx (if wanted), dweight, dbias (if any), B images per sgemm.
+func conv2dBackwardBatched(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
+                           _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                           _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) {
+    let chw = g.c * g.h * g.w, ochw = g.oc * g.ohw
+    for start in stride(from: 0, to: g.n, by: g.imagesPerGEMM) {
+        let b = min(g.imagesPerGEMM, g.n - start), ld = b * g.ohw
+        let dyc = col + g.imagesPerGEMM * g.ohw * g.k                       // [OC, B·OHW]
+        for j in 0..<b {
+            for o in 0..<g.oc { (dyc + o * ld + j * g.ohw).update(from: dy + (start + j) * ochw + o * g.ohw, count: g.ohw) }
+        }
+        let colAddr = Int(bitPattern: col), xAddr = Int(bitPattern: x)
+        DispatchQueue.concurrentPerform(iterations: b) { j in
+            im2col(UnsafeMutablePointer<Float>(bitPattern: colAddr)! + j * g.ohw, UnsafePointer<Float>(bitPattern: xAddr)! + (start + j) * chw, g, ld: ld)
+        }
+        // dW[OC, K] += dY[OC, B·OHW] · col[K, B·OHW]ᵀ
+        BLAS.sgemm(.none, .transpose, g.oc, g.k, ld, 1, dyc, ld, col, ld, 1, dweight, g.k)
+        if let dbias {
+            for o in 0..<g.oc { var s: Float = 0; let r = dyc + o * ld; for p in 0..<ld { s += r[p] }; dbias[o] += s }
+        }
+        guard let dx else { continue }
+        // dcol[K, B·OHW] = Wᵀ · dY, scattered back per image.
+        BLAS.sgemm(.transpose, .none, g.k, ld, g.oc, 1, weight, g.k, dyc, ld, 0, col, ld)
+        let dxAddr = Int(bitPattern: dx)
+        DispatchQueue.concurrentPerform(iterations: b) { j in
+            col2im(UnsafeMutablePointer<Float>(bitPattern: dxAddr)! + (start + j) * chw, UnsafePointer<Float>(bitPattern: colAddr)! + j * g.ohw, g, ld: ld)
+        }
+    }
+}
