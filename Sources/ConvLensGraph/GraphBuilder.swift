@@ -22,9 +22,7 @@ public enum GraphBuilder {
         b.inputShape = shape
         b.modules.append(ModuleEntry(index: 0, path: "", name: "", className: file.className, layer: nil, parent: nil, depth: 0,
                                      location: SourceLocation(file: file.path, line: 1, column: 1)))
-        var env: [String: ZooValue] = [:]
-        for (k, v) in args { env[k] = v }
-        let ctx = Context(prefix: "", owner: 0, env: env, scope: [], trainOnly: false)
+        let ctx = Context(prefix: "", owner: 0, env: Environment(names: args.map(\.0), values: args.map(\.1)), scope: [], trainOnly: false)
         let registered = try b.register(file.body, ctx, depth: 1)
         var aux: [Int] = []
         let out = try b.run(file.body, ctx, registered: registered, input: ModelGraph.inputID, inputShape: shape, auxOutputs: &aux)
@@ -62,10 +60,21 @@ public enum GraphBuilder {
     }
 }
 
+/// Names visible in a body: model params, then block params (later bindings shadow earlier).
+/// A dozen entries at most, so a backwards linear scan beats hashing and copies cheaply.
+private struct Environment {
+    var names: [String]
+    var values: [ZooValue]
+    subscript(_ name: String) -> ZooValue? {
+        names.lastIndex(of: name).map { values[$0] }
+    }
+    mutating func bind(_ name: String, _ value: ZooValue) { names.append(name); values.append(value) }
+}
+
 private struct Context {
     var prefix: String        // module path prefix, "" or "layer1.0."
     var owner: Int            // module index that owns this body
-    var env: [String: ZooValue]
+    var env: Environment
     var scope: [Int]          // enclosing containers (root excluded)
     var trainOnly: Bool
 }
@@ -161,7 +170,7 @@ private struct Builder {
                 modules.append(ModuleEntry(index: idx, path: p, name: st.name, className: block.className, layer: nil, parent: ctx.owner, depth: depth, location: loc))
                 modules[ctx.owner].children.append(idx)
                 var env = ctx.env
-                for (k, v) in bound { env[k] = v }
+                for (k, v) in bound { env.bind(k, v) }
                 let inner = Context(prefix: p + ".", owner: idx, env: env, scope: ctx.scope + [idx], trainOnly: false)
                 let reg = try register(block.body, inner, depth: depth + 1)
                 bodies[idx] = (block.body, inner, reg, false)
