@@ -1,4 +1,5 @@
 import ConvLensGraph
+import Foundation
 
 // Conv2d as im2col + one sgemm per image and group (llm.c style: outputs first, d-prefixed grads).
 // Legend: N batch, C input channels, H W input size, OC output channels, OH OW output size,
@@ -35,10 +36,11 @@ public struct ConvGeometry: Sendable {
 }
 
 /// col[K, OH·OW] from one image's group of channels x[CG, H, W]; row r = (c, i, j), rows `ld` apart.
-func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry, ld: Int? = nil) {
+func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry, ld: Int? = nil, channels: Range<Int>? = nil) {
     let ld = ld ?? g.ohw
-    var r = 0
-    for c in 0..<g.cg {
+    let channels = channels ?? 0..<g.cg
+    var r = channels.lowerBound * g.kh * g.kw
+    for c in channels {
         let xc = x + c * g.h * g.w
         for i in 0..<g.kh {
             for j in 0..<g.kw {
@@ -69,10 +71,11 @@ func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: 
 }
 
 /// dx[CG, H, W] += the column gradient dcol[K, OH·OW] (rows `ld` apart) scattered back (im2col's adjoint).
-func col2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g: ConvGeometry, ld: Int? = nil) {
+func col2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g: ConvGeometry, ld: Int? = nil, channels: Range<Int>? = nil) {
     let ld = ld ?? g.ohw
-    var r = 0
-    for c in 0..<g.cg {
+    let channels = channels ?? 0..<g.cg
+    var r = channels.lowerBound * g.kh * g.kw
+    for c in channels {
         let xc = dx + c * g.h * g.w
         for i in 0..<g.kh {
             for j in 0..<g.kw {
@@ -106,7 +109,7 @@ func conv2dForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, 
             let yg = y + (n * g.oc + grp * g.ocg) * g.ohw              // [OCG, OH·OW]
             let wg = weight + grp * g.ocg * g.k                        // [OCG, K]
             let b: UnsafePointer<Float>
-            if g.isPointwise { b = xg } else { im2col(col, xg, g); b = UnsafePointer(col) }   // [K, OH·OW]
+            if g.isPointwise { b = xg } else { parallelIm2col(col, xg, g); b = UnsafePointer(col) }   // [K, OH·OW]
             BLAS.sgemm(.none, .none, g.ocg, g.ohw, g.k, 1, wg, g.k, b, g.ohw, 0, yg, g.ohw)
             macs += g.ocg * g.ohw * g.k
         }
@@ -133,7 +136,7 @@ func conv2dBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutable
             let dwg = dweight + grp * g.ocg * g.k
             // dW[OCG, K] += dY[OCG, OHW] · col[K, OHW]ᵀ
             let b: UnsafePointer<Float>
-            if g.isPointwise { b = xg } else { im2col(col, xg, g); b = UnsafePointer(col) }
+            if g.isPointwise { b = xg } else { parallelIm2col(col, xg, g); b = UnsafePointer(col) }
             BLAS.sgemm(.none, .transpose, g.ocg, g.k, g.ohw, 1, dyg, g.ohw, b, g.ohw, 1, dwg, g.k)
             guard let dx else { continue }
             let dxg = dx + (n * g.c + grp * g.cg) * g.h * g.w
@@ -142,7 +145,7 @@ func conv2dBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutable
                 BLAS.sgemm(.transpose, .none, g.k, g.ohw, g.ocg, 1, wg, g.k, dyg, g.ohw, 1, dxg, g.ohw)
             } else {
                 BLAS.sgemm(.transpose, .none, g.k, g.ohw, g.ocg, 1, wg, g.k, dyg, g.ohw, 0, col, g.ohw)
-                col2im(dxg, col, g)
+                parallelCol2im(dxg, col, g)
             }
         }
         if let dbias {
@@ -153,6 +156,26 @@ func conv2dBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutable
                 dbias[o] += s
             }
         }
+    }
+}
+
+/// im2col split over channel halves on two threads (between GEMMs: BLAS's threads are idle then).
+func parallelIm2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry) {
+    guard g.cg >= 2 && g.k * g.ohw >= 65536 else { return im2col(col, x, g) }
+    let (colAddr, xAddr) = (Int(bitPattern: col), Int(bitPattern: x))
+    DispatchQueue.concurrentPerform(iterations: 2) { part in
+        let range = (part * g.cg / 2)..<((part + 1) * g.cg / 2)
+        im2col(UnsafeMutablePointer<Float>(bitPattern: colAddr)!, UnsafePointer<Float>(bitPattern: xAddr)!, g, channels: range)
+    }
+}
+
+/// col2im split over channel halves (each half writes its own dx channels).
+func parallelCol2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g: ConvGeometry) {
+    guard g.cg >= 2 && g.k * g.ohw >= 65536 else { return col2im(dx, dcol, g) }
+    let (dxAddr, colAddr) = (Int(bitPattern: dx), Int(bitPattern: dcol))
+    DispatchQueue.concurrentPerform(iterations: 2) { part in
+        let range = (part * g.cg / 2)..<((part + 1) * g.cg / 2)
+        col2im(UnsafeMutablePointer<Float>(bitPattern: dxAddr)!, UnsafePointer<Float>(bitPattern: colAddr)!, g, channels: range)
     }
 }
 
