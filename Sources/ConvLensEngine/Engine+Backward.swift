@@ -52,8 +52,11 @@ extension Engine {
         case .batchNorm2d:
             let x = xs[0]!
             guard case .stats(let mean, let invstd) = saved[node.index] else { return }
-            batchNorm2dBackward(dx, grad(p.weight), grad(p.bias), dy.data, x.data, param(p.weight), mean.data, invstd.data,
-                                n: x.shape[0], c: x.shape[1], hw: x.shape[2] * x.shape[3], training: lastTraining || p.runningMean == nil)
+            let (gw, gb, dyp, xp, wp, mp, ip) = (grad(p.weight), grad(p.bias), dy.data, x.data, param(p.weight), mean.data, invstd.data)
+            let (n, c, hw, batchStats) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3], lastTraining || p.runningMean == nil)
+            parallelHalves(c, work: x.count) { r in
+                batchNorm2dBackward(dx, gw, gb, dyp, xp, wp, mp, ip, n: n, c: c, hw: hw, training: batchStats, channels: r)
+            }
         case .maxPool2d:
             guard let dx, case .indices(let idx) = saved[node.index] else { return }
             let s = node.inputShapes[0]
@@ -70,7 +73,8 @@ extension Engine {
             adaptiveAvgPool2dBackward(dx, dy.data, planes: s[0] * s[1], h: s[2], w: s[3], oh: dy.shape[2], ow: dy.shape[3])
         case .relu:
             guard let dx, let y else { return }
-            reluBackward(dx, dy.data, y.data, count: dy.count)
+            let (dyp, yp) = (dy.data, y.data)
+            parallelHalves(dy.count, work: dy.count) { r in reluBackward(dx + r.lowerBound, dyp + r.lowerBound, yp + r.lowerBound, count: r.count) }
         case .dropout:
             guard let dx else { return }
             if case .mask(let m) = saved[node.index] { dropoutBackward(dx, dy.data, m.data, count: dy.count) } else { accumulate(dx, dy.data, count: dy.count) }

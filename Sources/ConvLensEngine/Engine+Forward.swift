@@ -75,12 +75,18 @@ extension Engine {
                     state[nb]![0] += 1
                     if case .null = l.momentum { momentum = 1 / Double(state[nb]![0]) }   // cumulative moving average
                 }
-                batchNorm2dTrainForward(y.data, mean.data, invstd.data, x.data, param(p.weight), param(p.bias),
-                                        runningMean: training ? param(p.runningMean) : nil, runningVar: training ? param(p.runningVar) : nil,
-                                        n: n, c: c, hw: hw, eps: l.epsValue, momentum: momentum)
+                let (yp, mp, ip, xp, wp, bp) = (y.data, mean.data, invstd.data, x.data, param(p.weight), param(p.bias))
+                let (rm, rv) = (training ? param(p.runningMean) : nil, training ? param(p.runningVar) : nil)
+                parallelHalves(c, work: x.count) { r in
+                    batchNorm2dTrainForward(yp, mp, ip, xp, wp, bp, runningMean: rm, runningVar: rv,
+                                            n: n, c: c, hw: hw, eps: l.epsValue, momentum: momentum, channels: r)
+                }
             } else {
-                batchNorm2dEvalForward(y.data, mean.data, invstd.data, x.data, param(p.weight), param(p.bias),
-                                       runningMean: param(p.runningMean)!, runningVar: param(p.runningVar)!, n: n, c: c, hw: hw, eps: l.epsValue)
+                let (yp, mp, ip, xp, wp, bp) = (y.data, mean.data, invstd.data, x.data, param(p.weight), param(p.bias))
+                let (rm, rv) = (param(p.runningMean)!, param(p.runningVar)!)
+                parallelHalves(c, work: x.count) { r in
+                    batchNorm2dEvalForward(yp, mp, ip, xp, wp, bp, runningMean: rm, runningVar: rv, n: n, c: c, hw: hw, eps: l.epsValue, channels: r)
+                }
             }
             saved[node.index] = .stats(mean: mean, invstd: invstd)
             return y
@@ -93,9 +99,12 @@ extension Engine {
                 return y
             }
             var idx = [Int32](repeating: -1, count: y.count)
-            idx.withUnsafeMutableBufferPointer {
-                maxPool2dForward(y.data, $0.baseAddress!, x.data, planes: x.shape[0] * x.shape[1], h: x.shape[2], w: x.shape[3],
-                                 oh: y.shape[2], ow: y.shape[3], l.window!)
+            idx.withUnsafeMutableBufferPointer { ib in
+                let (yp, ip, xp, h, w, oh, ow) = (y.data, ib.baseAddress!, x.data, x.shape[2], x.shape[3], y.shape[2], y.shape[3])
+                parallelHalves(x.shape[0] * x.shape[1], work: x.count) { r in
+                    maxPool2dForward(yp + r.lowerBound * oh * ow, ip + r.lowerBound * oh * ow, xp + r.lowerBound * h * w,
+                                     planes: r.count, h: h, w: w, oh: oh, ow: ow, l.window!)
+                }
             }
             saved[node.index] = .indices(idx)
             return y
@@ -114,7 +123,8 @@ extension Engine {
                 for i in 0..<y.count { y[i] = mask[i] > 0 ? x[i] : 0 }
                 return y
             }
-            reluForward(y.data, x.data, count: x.count)
+            let (yp, xp) = (y.data, x.data)
+            parallelHalves(x.count, work: x.count) { r in reluForward(yp + r.lowerBound, xp + r.lowerBound, count: r.count) }
             return y
         case .dropout(let l):
             guard training, l.probability > 0 else { return x }

@@ -1,5 +1,6 @@
 // BatchNorm2d over NCHW. Legend: N batch, C channels, HW = H·W, M = N·HW values per channel.
-// Statistics are accumulated in Double.
+// Statistics are accumulated in Double. `channels` restricts a call to some channels (the engine
+// splits the channels over two threads).
 
 /// Training: y = (x − mean)·invstd·weight + bias with the batch's mean and biased variance;
 /// saves mean[C], invstd[C] = 1/sqrt(var + eps) for the backward pass, and updates the running
@@ -8,9 +9,9 @@
 func batchNorm2dTrainForward(_ y: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>, _ invstd: UnsafeMutablePointer<Float>,
                              _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>?, _ bias: UnsafePointer<Float>?,
                              runningMean: UnsafeMutablePointer<Float>?, runningVar: UnsafeMutablePointer<Float>?,
-                             n: Int, c: Int, hw: Int, eps: Double, momentum: Double) {
+                             n: Int, c: Int, hw: Int, eps: Double, momentum: Double, channels: Range<Int>? = nil) {
     let m = n * hw
-    for ch in 0..<c {
+    for ch in channels ?? 0..<c {
         var s = 0.0
         for b in 0..<n { let xp = x + (b * c + ch) * hw; for p in 0..<hw { s += Double(xp[p]) } }
         let mu = s / Double(m)
@@ -35,8 +36,9 @@ func batchNorm2dTrainForward(_ y: UnsafeMutablePointer<Float>, _ mean: UnsafeMut
 /// Evaluation: y = (x − running_mean)/sqrt(running_var + eps)·weight + bias. Saves mean/invstd as used.
 func batchNorm2dEvalForward(_ y: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>, _ invstd: UnsafeMutablePointer<Float>,
                             _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>?, _ bias: UnsafePointer<Float>?,
-                            runningMean: UnsafePointer<Float>, runningVar: UnsafePointer<Float>, n: Int, c: Int, hw: Int, eps: Double) {
-    for ch in 0..<c {
+                            runningMean: UnsafePointer<Float>, runningVar: UnsafePointer<Float>, n: Int, c: Int, hw: Int, eps: Double,
+                            channels: Range<Int>? = nil) {
+    for ch in channels ?? 0..<c {
         let istd = 1 / (Double(runningVar[ch]) + eps).squareRoot()
         mean[ch] = runningMean[ch]; invstd[ch] = Float(istd)
         let scale = Float(istd) * (weight?[ch] ?? 1), shift = (bias?[ch] ?? 0) - runningMean[ch] * scale
@@ -52,9 +54,9 @@ func batchNorm2dEvalForward(_ y: UnsafeMutablePointer<Float>, _ mean: UnsafeMuta
 /// statistics are constants and dx = weight·invstd·dy. dweight += Σ dy·xhat, dbias += Σ dy.
 func batchNorm2dBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>?, _ dbias: UnsafeMutablePointer<Float>?,
                          _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>?,
-                         _ mean: UnsafePointer<Float>, _ invstd: UnsafePointer<Float>, n: Int, c: Int, hw: Int, training: Bool) {
+                         _ mean: UnsafePointer<Float>, _ invstd: UnsafePointer<Float>, n: Int, c: Int, hw: Int, training: Bool, channels: Range<Int>? = nil) {
     let m = Double(n * hw)
-    for ch in 0..<c {
+    for ch in channels ?? 0..<c {
         let mu = mean[ch], istd = invstd[ch]
         var sdy = 0.0, sdyx = 0.0
         for b in 0..<n {
