@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+@testable import ConvLensEngine
+
+/// The OpenBLAS loader: core choice from cpu flags, the correctness check, sgemm against the naive loop.
+struct BLASTests {
+    @Test func coreTypeFromFlags() {
+        #expect(BLAS.coreType(forFlags: ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx2", "fma", "avx"]) == "SkylakeX")
+        #expect(BLAS.coreType(forFlags: ["avx512f", "avx2", "fma", "avx"]) == "Haswell")   // partial AVX-512 is not enough
+        #expect(BLAS.coreType(forFlags: ["avx2", "avx"]) == "SandyBridge")                 // AVX2 without FMA
+        #expect(BLAS.coreType(forFlags: ["sse3"]) == nil)
+    }
+
+    @Test func loadedAndChecked() {
+        let s = BLAS.status
+        #expect(s.usingOpenBLAS, "\(s.check)")
+        #expect(s.check.contains("passed"))
+        #expect(s.threads >= 1 && s.threads <= s.cores)
+    }
+
+    @Test func sgemmMatchesNaiveForAllTransposes() {
+        let (m, n, k) = (5, 7, 3)
+        let a = (0..<(m * k)).map { Float($0) * 0.5 - 3 }, b = (0..<(k * n)).map { Float($0 % 5) - 2 }
+        for ta in [BLAS.Transpose.none, .transpose] {
+            for tb in [BLAS.Transpose.none, .transpose] {
+                var c1 = [Float](repeating: 1, count: m * n), c2 = c1
+                let lda = ta == .none ? k : m, ldb = tb == .none ? n : k
+                BLAS.sgemm(ta, tb, m, n, k, 2, a, lda, b, ldb, 0.5, &c1, n)
+                naiveSgemm(ta, tb, m, n, k, 2, a, lda, b, ldb, 0.5, &c2, n)
+                #expect(c1 == c2)
+            }
+        }
+    }
+}
