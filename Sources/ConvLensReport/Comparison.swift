@@ -110,21 +110,21 @@ public enum Compare {
         return out
     }
 
-    /// Forward latency per image on this machine (eval, batch 1 and 8), median of 5 after a warm-up.
+    /// Forward latency per image on this machine (eval, batch 1 and 8), median of 7 after 3 warm-ups.
     static func latency(_ g: ModelGraph) throws -> ModelComparison.Latency {
         func perImage(_ batch: Int) throws -> Double {
             let shape = [batch] + Array(g.inputShape.dropFirst())
             let graph = try Registry.graph(from: g.source, arguments: g.arguments.map { "\($0.name)=\($0.value)" }, input: shape)
             let engine = try Engine(graph: graph, weights: HashInit.stateDict(graph))
             let x = HashInit.input(shape: shape)
-            _ = try engine.forward(x, training: false, retainForBackward: false)
+            for _ in 0..<3 { _ = try engine.forward(x, training: false, retainForBackward: false) }
             var times: [Double] = []
-            for _ in 0..<5 {
+            for _ in 0..<7 {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 _ = try engine.forward(x, training: false, retainForBackward: false)
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / Double(batch))
             }
-            return times.sorted()[2]
+            return times.sorted()[3]
         }
         return .init(batch1: try perImage(1), batch8: try perImage(8))
     }
