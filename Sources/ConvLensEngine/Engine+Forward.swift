@@ -135,8 +135,15 @@ extension Engine {
         case .flatten, .identity:
             return x.reshaped(node.outputShape)
         case .add:
-            let y = x.copy()
-            for other in xs.dropFirst() { accumulate(y.data, other.data, count: y.count) }
+            let y = Tensor(uninitialized: node.outputShape)
+            let (yp, ap) = (y.data, x.data)
+            if xs.count == 2 {
+                let bp = xs[1].data
+                parallelHalves(y.count, work: y.count) { r in sum(yp + r.lowerBound, ap + r.lowerBound, bp + r.lowerBound, count: r.count) }
+            } else {
+                yp.update(from: ap, count: y.count)
+                for other in xs.dropFirst() { accumulate(yp, other.data, count: y.count) }
+            }
             return y
         case .concat(let l):
             let y = Tensor(uninitialized: node.outputShape)

@@ -58,10 +58,13 @@ func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: 
                         if hi > lo { dst.advanced(by: lo).update(from: src + lo + off, count: hi - lo) }
                         if hi < g.ow { dst.advanced(by: hi).update(repeating: 0, count: g.ow - hi) }
                     } else {
-                        for ow in 0..<g.ow {
-                            let iw = ow * g.sw + off
-                            dst[ow] = (iw >= 0 && iw < g.w) ? src[iw] : 0
-                        }
+                        // iw = ow·sw + off lies in [0, W) for ow in lo..<hi; strided gather there.
+                        let lo = min(off < 0 ? (-off + g.sw - 1) / g.sw : 0, g.ow)
+                        let hi = max(lo, g.w - 1 - off < 0 ? 0 : min(g.ow, (g.w - 1 - off) / g.sw + 1))
+                        if lo > 0 { dst.update(repeating: 0, count: lo) }
+                        let s0 = src + off
+                        for ow in lo..<hi { dst[ow] = s0[ow * g.sw] }
+                        if hi < g.ow { dst.advanced(by: hi).update(repeating: 0, count: g.ow - hi) }
                     }
                 }
                 r += 1

@@ -32,6 +32,11 @@ func accumulate(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>,
     for i in 0..<count { dst[i] += src[i] }
 }
 
+/// y[E] = a + b (one pass instead of copy then accumulate).
+func sum(_ y: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { y[i] = a[i] + b[i] }
+}
+
 /// torch.cat along `dim`: y[outer, Σ d_i · inner] from x_i[outer, d_i · inner], where outer is the
 /// product of the dimensions before `dim` and inner of those after.
 func concatForward(_ y: UnsafeMutablePointer<Float>, _ xs: [UnsafePointer<Float>], sizes: [Int], outer: Int, inner: Int) {

@@ -9,23 +9,39 @@ func maxPool2dForward(_ y: UnsafeMutablePointer<Float>, _ indices: UnsafeMutable
                       planes: Int, h: Int, w: Int, oh: Int, ow: Int, _ win: Window) {
     let (kh, kw, sh, sw) = (win.kernel[0], win.kernel[1], win.stride[0], win.stride[1])
     let (ph, pw, dh, dw) = (win.padding[0], win.padding[1], win.dilation[0], win.dilation[1])
-    for p in 0..<planes {
-        let xp = x + p * h * w, yp = y + p * oh * ow, ip = indices + p * oh * ow
-        for i in 0..<oh {
-            for j in 0..<ow {
-                var best = -Float.infinity, at = -1
-                for a in 0..<kh {
-                    let ih = i * sh - ph + a * dh
-                    if ih < 0 || ih >= h { continue }
-                    for b in 0..<kw {
-                        let iw = j * sw - pw + b * dw
-                        if iw < 0 || iw >= w { continue }
-                        let v = xp[ih * w + iw]
-                        if at < 0 || v > best || v.isNaN { best = v; at = ih * w + iw; if v.isNaN { break } }
+    // Valid kernel taps per output column, computed once: b in bLo[j]..<bHi[j] keeps iw inside.
+    var bLo = [Int](repeating: 0, count: ow), bHi = [Int](repeating: 0, count: ow)
+    for j in 0..<ow {
+        let base = j * sw - pw
+        var lo = 0, hi = kw
+        while lo < kw && base + lo * dw < 0 { lo += 1 }
+        while hi > lo && base + (hi - 1) * dw >= w { hi -= 1 }
+        bLo[j] = lo; bHi[j] = hi
+    }
+    bLo.withUnsafeBufferPointer { bLo in
+        bHi.withUnsafeBufferPointer { bHi in
+            for p in 0..<planes {
+                let xp = x + p * h * w, yp = y + p * oh * ow, ip = indices + p * oh * ow
+                for i in 0..<oh {
+                    var aLo = 0, aHi = kh
+                    let hbase = i * sh - ph
+                    while aLo < kh && hbase + aLo * dh < 0 { aLo += 1 }
+                    while aHi > aLo && hbase + (aHi - 1) * dh >= h { aHi -= 1 }
+                    for j in 0..<ow {
+                        var best = -Float.infinity, at = -1
+                        let wbase = j * sw - pw
+                        for a in aLo..<aHi {
+                            let row = (hbase + a * dh) * w + wbase
+                            for b in bLo[j]..<bHi[j] {
+                                let q = row + b * dw, v = xp[q]
+                                // Strictly greater keeps the first maximum; NaN wins and ends the row's scan.
+                                if at < 0 || v > best || v.isNaN { best = v; at = q; if v.isNaN { break } }
+                            }
+                        }
+                        yp[i * ow + j] = best
+                        ip[i * ow + j] = Int32(truncatingIfNeeded: at)
                     }
                 }
-                yp[i * ow + j] = best
-                ip[i * ow + j] = Int32(at)
             }
         }
     }
