@@ -28,14 +28,30 @@ func maxPool2dForward(_ y: UnsafeMutablePointer<Float>, _ indices: UnsafeMutable
                     while aLo < kh && hbase + aLo * dh < 0 { aLo += 1 }
                     while aHi > aLo && hbase + (aHi - 1) * dh >= h { aHi -= 1 }
                     for j in 0..<ow {
-                        var best = -Float.infinity, at = -1
-                        let wbase = j * sw - pw
+                        let wbase = j * sw - pw, b0 = bLo[j], b1 = bHi[j]
+                        guard aLo < aHi && b0 < b1 else { yp[i * ow + j] = -.infinity; ip[i * ow + j] = -1; continue }
+                        // Fast scan with selects (no unpredictable branches); seeded with the first tap,
+                        // strictly greater keeps the first maximum.
+                        var at = (hbase + aLo * dh) * w + wbase + b0 * dw
+                        var best = xp[at], sawNaN: UInt8 = 0
                         for a in aLo..<aHi {
                             let row = (hbase + a * dh) * w + wbase
-                            for b in bLo[j]..<bHi[j] {
-                                let q = row + b * dw, v = xp[q]
-                                // Strictly greater keeps the first maximum; NaN wins and ends the row's scan.
-                                if at < 0 || v > best || v.isNaN { best = v; at = q; if v.isNaN { break } }
+                            for b in b0..<b1 {
+                                let q = row &+ b &* dw, v = xp[q]
+                                sawNaN |= v != v ? 1 : 0
+                                let gt = v > best
+                                best = gt ? v : best; at = gt ? q : at
+                            }
+                        }
+                        if sawNaN != 0 {
+                            // Exact rule: NaN wins and ends the row's scan (later rows may still replace it with a NaN).
+                            best = -.infinity; at = -1
+                            for a in aLo..<aHi {
+                                let row = (hbase + a * dh) * w + wbase
+                                for b in b0..<b1 {
+                                    let q = row + b * dw, v = xp[q]
+                                    if at < 0 || v > best || v.isNaN { best = v; at = q; if v.isNaN { break } }
+                                }
                             }
                         }
                         yp[i * ow + j] = best
