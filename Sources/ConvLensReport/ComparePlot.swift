@@ -6,10 +6,12 @@ import Foundation
 public enum ComparePlot {
     public static func svg(_ rows: [ModelComparison]) -> String {
         let w = 960.0, h = 600.0
-        let l = 90.0, r = 40.0, t = 70.0, b = 80.0
+        let l = 90.0, r = 150.0, t = 70.0, b = 80.0
         let pw = w - l - r, ph = h - t - b
         let macs = rows.map { Double(max($0.macs, 1)) / 1e9 }
-        let lo = pow(10, floor(log10(macs.min() ?? 1e-4))), hi = pow(10, ceil(log10(macs.max() ?? 10)))
+        let fashionMacs = rows.map { Double(max($0.fashion_mnist_macs ?? $0.macs, 1)) / 1e9 }
+        let allMacs = macs + fashionMacs
+        let lo = pow(10, floor(log10(allMacs.min() ?? 1e-4))), hi = pow(10, ceil(log10(allMacs.max() ?? 10)))
         func px(_ g: Double) -> Double { l + (log10(g) - log10(lo)) / (log10(hi) - log10(lo)) * pw }
         let accs = rows.compactMap(\.imagenet_top1) + rows.compactMap { $0.fashion_mnist_acc.map { $0 * 100 } }
         let yLo = max(0, floor(((accs.min() ?? 55) - 5) / 10) * 10), yHi = 100.0
@@ -22,7 +24,7 @@ public enum ComparePlot {
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(w))" height="\(Int(h))" viewBox="0 0 \(Int(w)) \(Int(h))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">
         <rect width="100%" height="100%" fill="white"/>
         <text x="\(w / 2)" y="30" text-anchor="middle" font-size="20" font-weight="bold">Accuracy vs. compute</text>
-        <text x="\(w / 2)" y="52" text-anchor="middle" font-size="13" fill="#555">bubble area ∝ parameters · filled: ImageNet top-1 (torchvision, published) · hollow: Fashion-MNIST test accuracy (measured by ConvLens)</text>
+        <text x="\(w / 2)" y="52" text-anchor="middle" font-size="13" fill="#555">filled: ImageNet top-1 (torchvision, published, default input) · hollow: Fashion-MNIST test accuracy (ConvLens, at the size it trained on)</text>
         <rect x="\(l)" y="\(t)" width="\(pw)" height="\(ph)" fill="none" stroke="#444"/>
 
         """
@@ -37,16 +39,17 @@ public enum ComparePlot {
             s += "<line x1=\"\(l)\" y1=\"\(f(py(acc)))\" x2=\"\(l + pw)\" y2=\"\(f(py(acc)))\" stroke=\"#e3e3e3\"/>"
             s += "<text x=\"\(l - 8)\" y=\"\(f(py(acc) + 4))\" text-anchor=\"end\" font-size=\"12\">\(Int(acc))%</text>\n"
         }
-        s += "<text x=\"\(l + pw / 2)\" y=\"\(h - 30)\" text-anchor=\"middle\" font-size=\"14\">GMACs per image (log scale, eval mode, default input)</text>\n"
+        s += "<text x=\"\(l + pw / 2)\" y=\"\(h - 30)\" text-anchor=\"middle\" font-size=\"14\">GMACs per image (log scale, eval mode)</text>\n"
         s += "<text transform=\"translate(24 \(t + ph / 2)) rotate(-90)\" text-anchor=\"middle\" font-size=\"14\">accuracy</text>\n"
-        for (row, g) in zip(rows, macs) {
-            let x = px(g), rad = radius(row.inference_params)
+        for (i, row) in rows.enumerated() {
+            let x = px(macs[i]), rad = radius(row.inference_params)
             if let top1 = row.imagenet_top1 {
                 s += "<circle cx=\"\(f(x))\" cy=\"\(f(py(top1)))\" r=\"\(f(rad))\" fill=\"#1f77b4\" fill-opacity=\"0.45\" stroke=\"#1f77b4\" stroke-width=\"1.5\"/>\n"
                 s += placed.add(row.name + String(format: " %.1f%%", top1), x: x + rad + 4, y: py(top1) + 4, anchorY: py(top1), color: "#174f80")
             }
             if let fm = row.fashion_mnist_acc {
                 let y = py(fm * 100)
+                let x = px(fashionMacs[i])
                 s += "<circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"\(f(rad))\" fill=\"none\" stroke=\"#d95f02\" stroke-width=\"2.5\"/>\n"
                 let limited = (row.fashion_mnist_train_images ?? 60000) < 60000 ? " (short run)" : ""
                 s += placed.add(row.name + String(format: " %.1f%%", fm * 100) + limited, x: x + rad + 4, y: y + 4, anchorY: y, color: "#a04000")
@@ -56,15 +59,17 @@ public enum ComparePlot {
                 s += placed.add(row.name + " (no accuracy yet)", x: x + 4, y: t + ph - 10, anchorY: t + ph - 10, color: "#666")
             }
         }
-        // legend: bubble sizes, bottom right inside the plot
-        let ly = t + ph - 40
-        var lx = l + pw - 230
-        s += "<text x=\"\(f(lx - 8))\" y=\"\(f(ly))\" text-anchor=\"end\" font-size=\"12\" fill=\"#333\">parameters (eval):</text>\n"
+        // legend: bubble sizes, right of the plot
+        let lx = l + pw + 24
+        var ly = t + 10
+        s += "<text x=\"\(f(lx))\" y=\"\(f(ly))\" font-size=\"12\" fill=\"#333\">parameters</text>\n"
+        s += "<text x=\"\(f(lx))\" y=\"\(f(ly + 15))\" font-size=\"12\" fill=\"#333\">(eval):</text>\n"
+        ly += 30
         for p in [1_000_000, 10_000_000, 100_000_000] where Double(p) <= maxParams * 1.5 {
             let rad = radius(p)
-            s += "<circle cx=\"\(f(lx + rad))\" cy=\"\(f(ly - 4))\" r=\"\(f(rad))\" fill=\"none\" stroke=\"#999\"/>"
-            s += "<text x=\"\(f(lx + 2 * rad + 4))\" y=\"\(ly)\" font-size=\"11\" fill=\"#333\">\(p / 1_000_000)M</text>\n"
-            lx += 2 * rad + 44
+            s += "<circle cx=\"\(f(lx + 32))\" cy=\"\(f(ly + rad))\" r=\"\(f(rad))\" fill=\"none\" stroke=\"#999\"/>"
+            s += "<text x=\"\(f(lx + 70))\" y=\"\(f(ly + rad + 4))\" font-size=\"11\" fill=\"#333\">\(p / 1_000_000)M</text>\n"
+            ly += 2 * rad + 14
         }
         return s + "</svg>\n"
     }

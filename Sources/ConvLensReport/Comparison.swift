@@ -35,13 +35,15 @@ public struct ModelComparison: Sendable, Codable, Equatable {
     public var fashion_mnist_run: String?
     /// Training images per epoch of that run (60000 for a full run; fewer with --limit).
     public var fashion_mnist_train_images: Int?
+    /// MACs per image at the input size that run trained on (Fashion-MNIST's 28×28 adapted to the model).
+    public var fashion_mnist_macs: Int?
     public var latency_ms: Latency?
 }
 
 extension ModelComparison {
     enum CodingKeys: String, CodingKey {
         case name, input_shape, params, inference_params, macs, flops, activation_bytes, rf, rf_at, depth
-        case imagenet_top1, imagenet_top5, imagenet_source, fashion_mnist_acc, fashion_mnist_run, fashion_mnist_train_images, latency_ms
+        case imagenet_top1, imagenet_top5, imagenet_source, fashion_mnist_acc, fashion_mnist_run, fashion_mnist_train_images, fashion_mnist_macs, latency_ms
     }
 
     /// Missing values are written as null (the JSON contract), not left out.
@@ -63,6 +65,7 @@ extension ModelComparison {
         try c.encode(fashion_mnist_acc, forKey: .fashion_mnist_acc)
         try c.encode(fashion_mnist_run, forKey: .fashion_mnist_run)
         try c.encode(fashion_mnist_train_images, forKey: .fashion_mnist_train_images)
+        try c.encode(fashion_mnist_macs, forKey: .fashion_mnist_macs)
         try c.encode(latency_ms, forKey: .latency_ms)
     }
 }
@@ -84,10 +87,19 @@ public enum Compare {
                 depth: a.weightLayerCount,
                 imagenet_top1: meta.metaValue("imagenet_top1")?.doubleValue, imagenet_top5: meta.metaValue("imagenet_top5")?.doubleValue,
                 imagenet_source: meta.metaValue("imagenet_source")?.stringValue,
-                fashion_mnist_acc: run?.summary.test_acc, fashion_mnist_run: run?.path,
+                fashion_mnist_acc: run?.summary.test_acc,
+                fashion_mnist_run: run.map { "runs/" + ($0.path as NSString).lastPathComponent },   // relative to reports/
                 fashion_mnist_train_images: run.map { r in r.summary.config.limit.map { min($0, 60000) } ?? 60000 },
+                fashion_mnist_macs: try run.flatMap { r in try trainedInput(r.summary).map { try Analyzer.analyze(try Analyzer.graph(m, arguments: r.summary.config.arguments, input: [1] + $0)).totals.macs } },
                 latency_ms: measure ? try latency(g) : nil)
         }
+    }
+
+    /// The C×H×W a run trained on, from its input description ("28×28 grey → 3×28×28, …").
+    static func trainedInput(_ s: RunSummary) -> [Int]? {
+        guard let arrow = s.input.range(of: "→ ") else { return nil }
+        let dims = s.input[arrow.upperBound...].prefix { $0.isNumber || $0 == "×" }.split(separator: "×").compactMap { Int($0) }
+        return dims.count == 3 ? dims : nil
     }
 
     static func inferenceParams(_ g: ModelGraph) -> Int {

@@ -40,8 +40,8 @@ import TestSupport
         for a in artifacts where a.reproducible {
             let committed = FileManager.default.contents(atPath: reports.appending(path: a.path).path)
             #expect(committed != nil, "reports/\(a.path) is missing: run `convlens report`")
-            if let committed {
-                #expect([UInt8](committed) == a.bytes, "reports/\(a.path) is stale: run `convlens report`")
+            if let committed, [UInt8](committed) != a.bytes {
+                Issue.record("reports/\(a.path) is stale: run `convlens report`")
             }
         }
     }
