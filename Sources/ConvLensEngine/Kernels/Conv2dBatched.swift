@@ -7,17 +7,18 @@ import Foundation
 
 /// y[N, OC, OH, OW] = conv(x, weight) + bias, B images per sgemm. Returns the MACs performed.
 func conv2dForwardBatched(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                          _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) -> Int {
+                          _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>, parallel: Bool = true) -> Int {
     var macs = 0
     let chw = g.c * g.h * g.w, ochw = g.oc * g.ohw
     for start in stride(from: 0, to: g.n, by: g.imagesPerGEMM) {
         let b = min(g.imagesPerGEMM, g.n - start), ld = b * g.ohw
         let out = col + g.imagesPerGEMM * g.ohw * g.k                        // [OC, B·OHW]
         let colAddr = Int(bitPattern: col), xAddr = Int(bitPattern: x)
-        DispatchQueue.concurrentPerform(iterations: b) { j in
+        let fill: @Sendable (Int) -> Void = { j in
             let c = UnsafeMutablePointer<Float>(bitPattern: colAddr)! + j * g.ohw
             im2col(c, UnsafePointer<Float>(bitPattern: xAddr)! + (start + j) * chw, g, ld: ld)
         }
+        if parallel { DispatchQueue.concurrentPerform(iterations: b, execute: fill) } else { for j in 0..<b { fill(j) } }
         BLAS.sgemm(.none, .none, g.oc, ld, g.k, 1, weight, g.k, col, ld, 0, out, ld)
         macs += g.oc * ld * g.k
         for j in 0..<b {

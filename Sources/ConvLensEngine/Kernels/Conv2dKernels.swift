@@ -20,7 +20,13 @@ public struct ConvGeometry: Sendable {
     public var imagesPerGEMM: Int = 1
     /// Floats of the scratch buffer: per image and group [K, OH·OW] columns; batched, the columns
     /// [K, B·OH·OW] plus the GEMM output [OC, B·OH·OW].
+    /// When the forward pass splits the batch over two threads (see Conv2dSplit.swift), each
+    /// thread's share follows the same layout, one after the other.
     public var colCount: Int {
+        max(serialColCount, splitsBatch ? 2 * images(0..<(n + 1) / 2).serialColCount : 0)
+    }
+    /// Floats one thread's scratch needs for this geometry.
+    var serialColCount: Int {
         imagesPerGEMM > 1 ? imagesPerGEMM * ohw * (k + oc) : (isPointwise ? 0 : k * ohw)
     }
     /// Multiply-accumulates of one forward call: N·OC·OH·OW·K.
@@ -31,7 +37,11 @@ public struct ConvGeometry: Sendable {
         n = x[0]; c = x[1]; h = x[2]; w = x[3]; oc = l.outChannels; oh = y[2]; ow = y[3]
         kh = l.kernelSize[0]; kw = l.kernelSize[1]; sh = l.stride[0]; sw = l.stride[1]
         ph = l.padding[0]; pw = l.padding[1]; dh = l.dilation[0]; dw = l.dilation[1]; groups = l.groups
-        if groups == 1 && ohw < 1024 && n > 1 { imagesPerGEMM = max(1, min(n, (8 << 20) / max(1, k * ohw))) }
+        imagesPerGEMM = Self.imagesPerGEMM(n: n, groups: groups, ohw: ohw, k: k, budget: 8 << 20)
+    }
+
+    static func imagesPerGEMM(n: Int, groups: Int, ohw: Int, k: Int, budget: Int) -> Int {
+        groups == 1 && ohw < 1024 && n > 1 ? max(1, min(n, budget / max(1, k * ohw))) : 1
     }
 }
 
@@ -104,7 +114,14 @@ func col2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g
 @discardableResult
 func conv2dForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                    _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) -> Int {
-    if g.imagesPerGEMM > 1 { return conv2dForwardBatched(y, x, weight, bias, g, col: col) }
+    if g.splitsBatch { return conv2dForwardSplit(y, x, weight, bias, g, col: col) }
+    return conv2dForwardImages(y, x, weight, bias, g, col: col, parallel: true)
+}
+
+/// The forward pass over all of g's images on the calling thread; `parallel` lets im2col use two threads.
+func conv2dForwardImages(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                         _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>, parallel: Bool) -> Int {
+    if g.imagesPerGEMM > 1 { return conv2dForwardBatched(y, x, weight, bias, g, col: col, parallel: parallel) }
     var macs = 0
     for n in 0..<g.n {
         for grp in 0..<g.groups {
@@ -112,7 +129,10 @@ func conv2dForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, 
             let yg = y + (n * g.oc + grp * g.ocg) * g.ohw              // [OCG, OH·OW]
             let wg = weight + grp * g.ocg * g.k                        // [OCG, K]
             let b: UnsafePointer<Float>
-            if g.isPointwise { b = xg } else { parallelIm2col(col, xg, g); b = UnsafePointer(col) }   // [K, OH·OW]
+            if g.isPointwise { b = xg } else {                                                    // [K, OH·OW]
+                if parallel { parallelIm2col(col, xg, g) } else { im2col(col, xg, g) }
+                b = UnsafePointer(col)
+            }
             BLAS.sgemm(.none, .none, g.ocg, g.ohw, g.k, 1, wg, g.k, b, g.ohw, 0, yg, g.ohw)
             macs += g.ocg * g.ohw * g.k
         }

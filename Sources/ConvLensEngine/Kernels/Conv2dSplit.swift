@@ -1,0 +1,44 @@
+import Foundation
+
+// Forward convolution with the batch split over the two cores: each thread runs im2col and a
+// single-threaded sgemm on its own images, with its own share of the scratch buffer. This avoids
+// the hand-offs of "im2col on two threads, then sgemm on BLAS's two threads" (BLAS's workers spin
+// while im2col runs, and the two phases wait for each other), and keeps each thread's column
+// matrix in its own cache.
+
+extension ConvGeometry {
+    /// The forward pass splits the batch (N ≥ 2, two cores, OpenBLAS running two threads).
+    public var splitsBatch: Bool {
+        n >= 2 && BLAS.availableCores >= 2 && BLAS.status.usingOpenBLAS && BLAS.status.threads >= 2
+    }
+
+    /// The geometry of images `r` alone; small feature maps share GEMMs within half the budget.
+    func images(_ r: Range<Int>) -> ConvGeometry {
+        var h = self
+        h.n = r.count
+        h.imagesPerGEMM = Self.imagesPerGEMM(n: h.n, groups: groups, ohw: ohw, k: k, budget: 4 << 20)
+        return h
+    }
+}
+
+/// y = conv(x, weight) + bias with images [0, ⌈N/2⌉) on one thread and the rest on another;
+/// OpenBLAS runs one thread per call meanwhile. `col` holds g.colCount floats. Returns the MACs.
+func conv2dForwardSplit(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                        _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) -> Int {
+    let half = (g.n + 1) / 2
+    let share = g.images(0..<half).serialColCount
+    let addrs = (y: Int(bitPattern: y), x: Int(bitPattern: x), w: Int(bitPattern: weight),
+                 b: Int(bitPattern: bias), col: Int(bitPattern: col))
+    BLAS.setThreads(1)
+    defer { BLAS.setThreads(BLAS.status.threads) }
+    DispatchQueue.concurrentPerform(iterations: 2) { t in
+        let r = t == 0 ? 0..<half : half..<g.n
+        guard !r.isEmpty else { return }
+        let tg = g.images(r)
+        _ = conv2dForwardImages(UnsafeMutablePointer<Float>(bitPattern: addrs.y)! + r.lowerBound * g.oc * g.ohw,
+                                UnsafePointer<Float>(bitPattern: addrs.x)! + r.lowerBound * g.c * g.h * g.w,
+                                UnsafePointer<Float>(bitPattern: addrs.w)!, UnsafePointer<Float>(bitPattern: addrs.b),
+                                tg, col: UnsafeMutablePointer<Float>(bitPattern: addrs.col)! + t * share, parallel: false)
+    }
+    return g.macs
+}
