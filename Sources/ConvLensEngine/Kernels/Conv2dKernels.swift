@@ -45,6 +45,14 @@ public struct ConvGeometry: Sendable {
     }
 }
 
+/// The output columns ow in lo..<hi whose input column iw = ow·sw + off lies in [0, W).
+@inline(__always)
+func validColumns(off: Int, _ g: ConvGeometry) -> (lo: Int, hi: Int) {
+    let lo = min(off < 0 ? (-off + g.sw - 1) / g.sw : 0, g.ow)
+    let hi = max(lo, g.w - 1 - off < 0 ? 0 : min(g.ow, (g.w - 1 - off) / g.sw + 1))
+    return (lo, hi)
+}
+
 /// col[K, OH·OW] from one image's group of channels x[CG, H, W]; row r = (c, i, j), rows `ld` apart.
 func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry, ld: Int? = nil, channels: Range<Int>? = nil) {
     let ld = ld ?? g.ohw
@@ -61,21 +69,16 @@ func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: 
                     if ih < 0 || ih >= g.h { dst.update(repeating: 0, count: g.ow); continue }
                     let src = xc + ih * g.w
                     let off = j * g.dw - g.pw
+                    // iw = ow·sw + off lies in [0, W) for ow in lo..<hi: zero the clipped ends, copy the middle.
+                    let (lo, hi) = validColumns(off: off, g)
+                    if lo > 0 { dst.update(repeating: 0, count: lo) }
                     if g.sw == 1 {
-                        // iw = ow + off: zero the clipped ends, copy the middle.
-                        let lo = min(max(0, -off), g.ow), hi = max(lo, min(g.ow, g.w - off))
-                        if lo > 0 { dst.update(repeating: 0, count: lo) }
                         if hi > lo { dst.advanced(by: lo).update(from: src + lo + off, count: hi - lo) }
-                        if hi < g.ow { dst.advanced(by: hi).update(repeating: 0, count: g.ow - hi) }
                     } else {
-                        // iw = ow·sw + off lies in [0, W) for ow in lo..<hi; strided gather there.
-                        let lo = min(off < 0 ? (-off + g.sw - 1) / g.sw : 0, g.ow)
-                        let hi = max(lo, g.w - 1 - off < 0 ? 0 : min(g.ow, (g.w - 1 - off) / g.sw + 1))
-                        if lo > 0 { dst.update(repeating: 0, count: lo) }
                         let s0 = src + off
                         for ow in lo..<hi { dst[ow] = s0[ow * g.sw] }
-                        if hi < g.ow { dst.advanced(by: hi).update(repeating: 0, count: g.ow - hi) }
                     }
+                    if hi < g.ow { dst.advanced(by: hi).update(repeating: 0, count: g.ow - hi) }
                 }
                 r += 1
             }
@@ -98,9 +101,11 @@ func col2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g
                     if ih < 0 || ih >= g.h { continue }
                     let src = row + oh * g.ow, dst = xc + ih * g.w
                     let off = j * g.dw - g.pw
-                    for ow in 0..<g.ow {
-                        let iw = ow * g.sw + off
-                        if iw >= 0 && iw < g.w { dst[iw] += src[ow] }
+                    let (lo, hi) = validColumns(off: off, g), d0 = dst + off
+                    if g.sw == 1 {
+                        for ow in lo..<hi { d0[ow] += src[ow] }
+                    } else {
+                        for ow in lo..<hi { d0[ow * g.sw] += src[ow] }
                     }
                 }
                 r += 1
