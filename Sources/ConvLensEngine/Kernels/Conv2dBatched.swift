@@ -35,7 +35,7 @@ func conv2dForwardBatched(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<F
 /// Accumulates dx (if wanted), dweight, dbias (if any), B images per sgemm.
 func conv2dBackwardBatched(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
                            _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                           _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) {
+                           _ g: ConvGeometry, col: UnsafeMutablePointer<Float>, parallel: Bool = true) {
     let chw = g.c * g.h * g.w, ochw = g.oc * g.ohw
     for start in stride(from: 0, to: g.n, by: g.imagesPerGEMM) {
         let b = min(g.imagesPerGEMM, g.n - start), ld = b * g.ohw
@@ -44,9 +44,10 @@ func conv2dBackwardBatched(_ dx: UnsafeMutablePointer<Float>?, _ dweight: Unsafe
             for o in 0..<g.oc { (dyc + o * ld + j * g.ohw).update(from: dy + (start + j) * ochw + o * g.ohw, count: g.ohw) }
         }
         let colAddr = Int(bitPattern: col), xAddr = Int(bitPattern: x)
-        DispatchQueue.concurrentPerform(iterations: b) { j in
+        let fill: @Sendable (Int) -> Void = { j in
             im2col(UnsafeMutablePointer<Float>(bitPattern: colAddr)! + j * g.ohw, UnsafePointer<Float>(bitPattern: xAddr)! + (start + j) * chw, g, ld: ld)
         }
+        if parallel { DispatchQueue.concurrentPerform(iterations: b, execute: fill) } else { for j in 0..<b { fill(j) } }
         // dW[OC, K] += dY[OC, B·OHW] · col[K, B·OHW]ᵀ
         BLAS.sgemm(.none, .transpose, g.oc, g.k, ld, 1, dyc, ld, col, ld, 1, dweight, g.k)
         if let dbias {
@@ -56,8 +57,9 @@ func conv2dBackwardBatched(_ dx: UnsafeMutablePointer<Float>?, _ dweight: Unsafe
         // dcol[K, B·OHW] = Wᵀ · dY, scattered back per image.
         BLAS.sgemm(.transpose, .none, g.k, ld, g.oc, 1, weight, g.k, dyc, ld, 0, col, ld)
         let dxAddr = Int(bitPattern: dx)
-        DispatchQueue.concurrentPerform(iterations: b) { j in
+        let scatter: @Sendable (Int) -> Void = { j in
             col2im(UnsafeMutablePointer<Float>(bitPattern: dxAddr)! + (start + j) * chw, UnsafePointer<Float>(bitPattern: colAddr)! + j * g.ohw, g, ld: ld)
         }
+        if parallel { DispatchQueue.concurrentPerform(iterations: b, execute: scatter) } else { for j in 0..<b { scatter(j) } }
     }
 }

@@ -23,7 +23,7 @@ public struct ConvGeometry: Sendable {
     /// When the forward pass splits the batch over two threads (see Conv2dSplit.swift), each
     /// thread's share follows the same layout, one after the other.
     public var colCount: Int {
-        max(serialColCount, splitsBatch ? 2 * images(0..<(n + 1) / 2).serialColCount : 0)
+        max(serialColCount, splitsBatch ? 2 * images(0..<(n + 1) / 2).serialColCount + oc * k + oc : 0)
     }
     /// Floats one thread's scratch needs for this geometry.
     var serialColCount: Int {
@@ -155,7 +155,15 @@ func conv2dForwardImages(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Fl
 func conv2dBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
                     _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                     _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) {
-    if g.imagesPerGEMM > 1 { return conv2dBackwardBatched(dx, dweight, dbias, dy, x, weight, g, col: col) }
+    if g.splitsBatch { return conv2dBackwardSplit(dx, dweight, dbias, dy, x, weight, g, col: col) }
+    conv2dBackwardImages(dx, dweight, dbias, dy, x, weight, g, col: col, parallel: true)
+}
+
+/// The backward pass over all of g's images on the calling thread; `parallel` lets im2col/col2im use two threads.
+func conv2dBackwardImages(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
+                          _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                          _ g: ConvGeometry, col: UnsafeMutablePointer<Float>, parallel: Bool) {
+    if g.imagesPerGEMM > 1 { return conv2dBackwardBatched(dx, dweight, dbias, dy, x, weight, g, col: col, parallel: parallel) }
     for n in 0..<g.n {
         for grp in 0..<g.groups {
             let xg = x + (n * g.c + grp * g.cg) * g.h * g.w            // [CG, H, W]
@@ -164,7 +172,10 @@ func conv2dBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutable
             let dwg = dweight + grp * g.ocg * g.k
             // dW[OCG, K] += dY[OCG, OHW] · col[K, OHW]ᵀ
             let b: UnsafePointer<Float>
-            if g.isPointwise { b = xg } else { parallelIm2col(col, xg, g); b = UnsafePointer(col) }
+            if g.isPointwise { b = xg } else {
+                if parallel { parallelIm2col(col, xg, g) } else { im2col(col, xg, g) }
+                b = UnsafePointer(col)
+            }
             BLAS.sgemm(.none, .transpose, g.ocg, g.k, g.ohw, 1, dyg, g.ohw, b, g.ohw, 1, dwg, g.k)
             guard let dx else { continue }
             let dxg = dx + (n * g.c + grp * g.cg) * g.h * g.w
@@ -173,7 +184,7 @@ func conv2dBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutable
                 BLAS.sgemm(.transpose, .none, g.k, g.ohw, g.ocg, 1, wg, g.k, dyg, g.ohw, 1, dxg, g.ohw)
             } else {
                 BLAS.sgemm(.transpose, .none, g.k, g.ohw, g.ocg, 1, wg, g.k, dyg, g.ohw, 0, col, g.ohw)
-                parallelCol2im(dxg, col, g)
+                if parallel { parallelCol2im(dxg, col, g) } else { col2im(dxg, col, g) }
             }
         }
         if let dbias {

@@ -42,3 +42,32 @@ func conv2dForwardSplit(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Flo
     }
     return g.macs
 }
+
+/// The backward pass with the same split: dx of each image is written by its own thread; the
+/// second thread accumulates dweight and dbias into scratch (after the two column shares in `col`:
+/// [OC, K] then [OC]), added to the first thread's afterwards.
+func conv2dBackwardSplit(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
+                         _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                         _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) {
+    let half = (g.n + 1) / 2
+    let share = g.images(0..<half).serialColCount
+    let dw2 = col + 2 * share, db2 = dw2 + g.oc * g.k
+    dw2.update(repeating: 0, count: g.oc * g.k + g.oc)
+    let addrs = (dx: Int(bitPattern: dx), dw: Int(bitPattern: dweight), db: Int(bitPattern: dbias), dy: Int(bitPattern: dy),
+                 x: Int(bitPattern: x), w: Int(bitPattern: weight), col: Int(bitPattern: col), dw2: Int(bitPattern: dw2), db2: Int(bitPattern: db2))
+    BLAS.setThreads(1)
+    DispatchQueue.concurrentPerform(iterations: 2) { t in
+        let r = t == 0 ? 0..<half : half..<g.n
+        guard !r.isEmpty else { return }
+        conv2dBackwardImages(UnsafeMutablePointer<Float>(bitPattern: addrs.dx).map { $0 + r.lowerBound * g.c * g.h * g.w },
+                             UnsafeMutablePointer<Float>(bitPattern: t == 0 ? addrs.dw : addrs.dw2)!,
+                             addrs.db == 0 ? nil : UnsafeMutablePointer<Float>(bitPattern: t == 0 ? addrs.db : addrs.db2),
+                             UnsafePointer<Float>(bitPattern: addrs.dy)! + r.lowerBound * g.oc * g.ohw,
+                             UnsafePointer<Float>(bitPattern: addrs.x)! + r.lowerBound * g.c * g.h * g.w,
+                             UnsafePointer<Float>(bitPattern: addrs.w)!, g.images(r),
+                             col: UnsafeMutablePointer<Float>(bitPattern: addrs.col)! + t * share, parallel: false)
+    }
+    BLAS.setThreads(BLAS.status.threads)
+    accumulate(dweight, dw2, count: g.oc * g.k)
+    if let dbias { accumulate(dbias, db2, count: g.oc) }
+}
