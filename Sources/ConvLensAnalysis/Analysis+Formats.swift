@@ -20,10 +20,10 @@ extension Analysis {
     // MARK: JSON
 
     public func json() -> String {
-        var s = "{\"model\": \(jsonString(model)), \"input_shape\": \(list(inputShape)), \"mode\": \"\(mode.rawValue)\", "
+        var s = "{\"model\": \(jsonQuoted(model)), \"input_shape\": \(list(inputShape)), \"mode\": \"\(mode.rawValue)\", "
         s += "\"convention\": \"\(convention.rawValue)\",\n \"layers\": [\n"
         s += rows.map { r in
-            "  {\"name\": \(jsonString(r.name)), \"type\": \(jsonString(r.type)), \"kind\": \"\(r.kind.rawValue)\", \"depth\": \(r.depth), "
+            "  {\"name\": \(jsonQuoted(r.name)), \"type\": \(jsonQuoted(r.type)), \"kind\": \"\(r.kind.rawValue)\", \"depth\": \(r.depth), "
                 + "\"input_shapes\": [\(r.inputShapes.map(list).joined(separator: ", "))], \"output_shape\": \(list(r.outputShape)), "
                 + "\"params\": \(r.params), \"trainable_params\": \(r.trainableParams), \"buffers\": \(r.buffers), "
                 + "\"macs\": \(r.macs), \"flops\": \(r.flops), \"rf\": \(rfJSON(r.rf)), \"output_bytes\": \(r.outputBytes), "
@@ -115,15 +115,3 @@ func number(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(
 
 func mib(_ bytes: Int) -> String { formatFixed2(Double(bytes) / 1_048_576) + " MiB" }
 
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for c in s.unicodeScalars {
-        switch c {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        default: out.unicodeScalars.append(c)
-        }
-    }
-    return out + "\""
-}

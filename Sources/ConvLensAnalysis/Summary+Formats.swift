@@ -21,12 +21,12 @@ extension Summary {
     }
 
     func json(depth: Int, columns: [SummaryColumn]) -> String {
-        var s = "{\"model\": \(jsonString(analysis.model)), \"input_shape\": \(list(analysis.inputShape)), \"depth\": \(depth),\n \"rows\": [\n"
+        var s = "{\"model\": \(jsonQuoted(analysis.model)), \"input_shape\": \(list(analysis.inputShape)), \"depth\": \(depth),\n \"rows\": [\n"
         s += shown(depth).map { r in
-            var o = "  {\"layer\": \(jsonString(r.label)), \"name\": \(jsonString(r.row?.name ?? "")), \"type\": \(jsonString(r.className)), "
+            var o = "  {\"layer\": \(jsonQuoted(r.label)), \"name\": \(jsonQuoted(r.row?.name ?? "")), \"type\": \(jsonQuoted(r.className)), "
             o += "\"depth\": \(r.depth), \"depth_index\": \(r.depthIndex), \"output_shape\": \(list(r.outputShape)), "
             o += "\"params\": \(r.params), \"recursive\": \(r.isRecursive), \"cells\": {"
-            o += columns.map { "\(jsonString($0.rawValue)): \(jsonString(cell($0, r, reachedMaxDepth: r.depth == depth)))" }.joined(separator: ", ")
+            o += columns.map { "\(jsonQuoted($0.rawValue)): \(jsonQuoted(cell($0, r, reachedMaxDepth: r.depth == depth)))" }.joined(separator: ", ")
             return o + "}}"
         }.joined(separator: ",\n")
         s += "\n ],\n \"totals\": {" + totalsPairs.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}}\n"

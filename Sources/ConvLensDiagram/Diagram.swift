@@ -55,19 +55,7 @@ public enum Diagram {
     /// Writes bytes to a temporary file beside `path`, then renames it: readers never see a partial file.
     public static func write(_ bytes: [UInt8], to path: String) throws(DiagramError) {
         try checkWritable(path)
-        let url = URL(fileURLWithPath: path)
-        let temp = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        do {
-            try Data(bytes).write(to: temp)
-            // rename(2) replaces an existing file atomically.
-            guard rename(temp.path, url.path) == 0 else {
-                throw DiagramError(String(cString: strerror(errno)))
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temp)
-            throw DiagramError("cannot write '\(path)': \(reason(error))")
-        }
+        do { try AtomicFile.write(bytes, to: path) } catch { throw DiagramError("cannot write '\(path)': \(error.reason)") }
     }
 
     /// Fails early, with a reason, when `path` cannot be written: saves rendering for nothing.

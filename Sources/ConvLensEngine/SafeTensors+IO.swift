@@ -1,3 +1,4 @@
+import ConvLensGraph
 import Foundation
 
 extension SafeTensors {
@@ -89,13 +90,13 @@ extension SafeTensors {
         var header = "{"
         var parts: [String] = []
         if !metadata.isEmpty {
-            let m = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }.joined(separator: ",")
+            let m = metadata.keys.sorted().map { "\(jsonQuoted($0)):\(jsonQuoted(metadata[$0]!))" }.joined(separator: ",")
             parts.append("\"__metadata__\":{\(m)}")
         }
         var offset = 0
         for name in names {
             let e = entries[name]!
-            parts.append("\(jsonString(name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(e.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + e.bytes.count)]}")
+            parts.append("\(jsonQuoted(name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(e.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + e.bytes.count)]}")
             offset += e.bytes.count
         }
         header += parts.joined(separator: ",") + "}"
@@ -112,34 +113,7 @@ extension SafeTensors {
 
     /// Writes atomically: a temporary file in the same directory, then rename.
     public func write(to path: String) throws(EngineError) {
-        let url = URL(fileURLWithPath: path)
-        let tmp = url.deletingLastPathComponent().appending(path: ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-        do {
-            try Data(serialized()).write(to: tmp)
-            if FileManager.default.fileExists(atPath: url.path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp)
-            } else {
-                try FileManager.default.moveItem(at: tmp, to: url)
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: tmp)
-            throw EngineError("\(path): cannot write (\(error.localizedDescription))")
-        }
+        do { try AtomicFile.write(serialized(), to: path) } catch { throw EngineError(error.description) }
     }
 }
 
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
-}

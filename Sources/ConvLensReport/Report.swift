@@ -62,14 +62,7 @@ public enum Report {
     }
 
     public static func writeFile(_ bytes: [UInt8], to path: String) throws {
-        let tmp = path + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: tmp, contents: Data(bytes)) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
-        }
-        guard rename(tmp, path) == 0 else {
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-        }
+        try AtomicFile.write(bytes, to: path)
     }
 
     static func index(_ rows: [ModelComparison], runsDirectory: String) -> String {

@@ -1,3 +1,4 @@
+import ConvLensGraph
 import Foundation
 
 /// One epoch's results, as written to metrics.csv and run.json.
@@ -30,17 +31,9 @@ public struct EpochRecord: Sendable, Codable, Equatable {
 
 func fmt(_ v: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", v) }
 
-/// Writes a file atomically: a temporary file in the same folder, then rename(2).
+/// Writes a file atomically (`AtomicFile`), failing with a DataError.
 public func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-    let dir = (path as NSString).deletingLastPathComponent
-    let tmp = (dir.isEmpty ? "." : dir) + "/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
-    guard FileManager.default.createFile(atPath: tmp, contents: Data(bytes)) else {
-        throw DataError(path, "cannot write (is the folder writable?)")
-    }
-    guard rename(tmp, path) == 0 else {
-        try? FileManager.default.removeItem(atPath: tmp)
-        throw DataError(path, "cannot replace the file: \(String(cString: strerror(errno)))")
-    }
+    do { try AtomicFile.write(bytes, to: path) } catch { throw DataError(path, "cannot write (\(error.reason))") }
 }
 
 /// metrics.csv: one row per finished epoch. Rewritten whole (atomically) so a resumed run
