@@ -28,6 +28,8 @@ public enum BLAS {
         public var coreName: String
         /// `openblas_get_config()`.
         public var config: String
+        /// Threads ConvLens splits its work over (never more than `cores`; `CONVLENS_THREADS` or
+        /// `OPENBLAS_NUM_THREADS` lowers it). OpenBLAS itself runs one thread per call: see `threads`.
         public var threads: Int
         public var cores: Int
         /// The sgemm correctness check passed, and OpenBLAS is in use.
@@ -41,7 +43,6 @@ public enum BLAS {
                                         Float, UnsafeMutablePointer<Float>?, blasint) -> Void
     typealias StringFn = @convention(c) () -> UnsafeMutablePointer<CChar>?
     typealias SetThreadsFn = @convention(c) (Int32) -> Void
-    typealias GetThreadsFn = @convention(c) () -> Int32
 
     struct Library: @unchecked Sendable {
         var sgemm: SgemmFn?
@@ -57,7 +58,12 @@ public enum BLAS {
     /// Cores this process may use.
     public static var availableCores: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
-    /// Sets OpenBLAS's thread count, clamped to 1…available cores. Returns the count in effect.
+    /// Threads the engine's kernels split their work over (`status.threads`).
+    public static var threads: Int { library.status.threads }
+
+    /// Sets OpenBLAS's own thread count for direct `sgemm` calls, clamped to 1…available cores.
+    /// The engine keeps it at 1 (see `parallelSgemm`); benchmarks raise it to measure OpenBLAS's
+    /// own threading. Returns the count in effect.
     @discardableResult
     public static func setThreads(_ n: Int) -> Int {
         let k = min(max(1, n), availableCores)
@@ -116,14 +122,16 @@ public enum BLAS {
         }
         let sgemm = unsafeBitCast(sg, to: SgemmFn.self)
         let setT = dlsym(h, "openblas_set_num_threads").map { unsafeBitCast($0, to: SetThreadsFn.self) }
-        let getT = dlsym(h, "openblas_get_num_threads").map { unsafeBitCast($0, to: GetThreadsFn.self) }
         if let f = dlsym(h, "openblas_get_corename").map({ unsafeBitCast($0, to: StringFn.self) }), let s = f() { status.coreName = String(cString: s) }
         if let f = dlsym(h, "openblas_get_config").map({ unsafeBitCast($0, to: StringFn.self) }), let s = f() { status.config = String(cString: s).trimmingCharacters(in: .whitespaces) }
-        // Threads: OpenBLAS's own default (or OPENBLAS_NUM_THREADS), never more than our cores.
-        let current = Int(getT?() ?? 1)
-        let threads = min(max(1, current), availableCores)
-        setT?(Int32(threads))
-        status.threads = Int(getT?() ?? Int32(threads))
+        // Threads: OpenBLAS runs one thread per call, always. Its own worker threads spin
+        // (sched_yield) for a while after every multi-threaded call, which steals a core from
+        // whatever runs next (im2col, pooling, the other half of a split batch): a fifth of a
+        // small model's training step went there. ConvLens splits the work itself instead —
+        // a batch, a GEMM's rows or columns — over `threads` threads (see `parallelSgemm`).
+        let requestedThreads = (env["CONVLENS_THREADS"] ?? env["OPENBLAS_NUM_THREADS"]).flatMap { Int($0) } ?? availableCores
+        status.threads = min(max(1, requestedThreads), availableCores)
+        setT?(1)
         let error = checkSgemm(sgemm)
         if error <= 1e-5 {
             status.usingOpenBLAS = true
@@ -156,7 +164,35 @@ public enum BLAS {
         return worst.isNaN ? .infinity : worst
     }
 
-    /// Row-major C[M,N] = alpha·op(A)[M,K]·op(B)[K,N] + beta·C.
+    /// `sgemm` split over `threads` threads, each running OpenBLAS single-threaded on its own
+    /// block of C's columns (or rows, when C is taller than wide). Small products run on the
+    /// calling thread. Call it from one thread at a time (it uses every core).
+    public static func parallelSgemm(_ transA: Transpose, _ transB: Transpose, _ m: Int, _ n: Int, _ k: Int,
+                                     _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int,
+                                     _ b: UnsafePointer<Float>, _ ldb: Int,
+                                     _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+        let parts = threads
+        guard parts >= 2, m * n * k >= 1 << 19, max(m, n) >= 32 else {
+            return sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        }
+        let byColumns = n >= m
+        let extent = byColumns ? n : m
+        let chunk = ((extent + parts - 1) / parts + 15) / 16 * 16      // multiples of 16: whole kernel panels
+        let (aAddr, bAddr, cAddr) = (Int(bitPattern: a), Int(bitPattern: b), Int(bitPattern: c))
+        DispatchQueue.concurrentPerform(iterations: parts) { t in
+            let lo = t * chunk, hi = min(extent, lo + chunk)
+            guard lo < hi else { return }
+            let a = UnsafePointer<Float>(bitPattern: aAddr)!, b = UnsafePointer<Float>(bitPattern: bAddr)!
+            let c = UnsafeMutablePointer<Float>(bitPattern: cAddr)!
+            if byColumns {
+                sgemm(transA, transB, m, hi - lo, k, alpha, a, lda, transB == .none ? b + lo : b + lo * ldb, ldb, beta, c + lo, ldc)
+            } else {
+                sgemm(transA, transB, hi - lo, n, k, alpha, transA == .none ? a + lo * lda : a + lo, lda, b, ldb, beta, c + lo * ldc, ldc)
+            }
+        }
+    }
+
+    /// Row-major C[M,N] = alpha·op(A)[M,K]·op(B)[K,N] + beta·C, on the calling thread.
     @inline(__always)
     public static func sgemm(_ transA: Transpose, _ transB: Transpose, _ m: Int, _ n: Int, _ k: Int,
                              _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int,

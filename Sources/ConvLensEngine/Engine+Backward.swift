@@ -19,15 +19,23 @@ extension Engine {
         for i in executed.reversed() {
             guard let dy = grads[i] else { outputs[i] = nil; continue }
             let node = graph.nodes[i]
-            // Gradient buffers of the inputs (nil = not wanted: the model input without inputGradient).
-            var dxs: [Tensor?] = []
-            for j in node.inputs {
-                if j < 0 { dxs.append(inputGradient ? dInput : nil); continue }
-                if grads[j] == nil { grads[j] = Tensor(zeros: graph.nodes[j].outputShape) }
-                dxs.append(grads[j])
+            // A max pool that applied a fused ReLU sends its gradient past the ReLU, to its input.
+            let targets = node.inputs.map { j in j >= 0 && plan[j].reluFusedIntoPool ? graph.nodes[j].inputs[0] : j }
+            if let t = targets.first, targets.count == 1, t >= 0, grads[t] == nil, passesGradientInPlace(node) {
+                // The input's first gradient, from an elementwise node: dy's buffer becomes it.
+                passGradientInPlace(node, dy: dy, y: outputs[i])
+                grads[t] = dy.reshaped(graph.nodes[t].outputShape)
+            } else {
+                // Gradient buffers of the inputs (nil = not wanted: the model input without inputGradient).
+                var dxs: [Tensor?] = []
+                for j in targets {
+                    if j < 0 { dxs.append(inputGradient ? dInput : nil); continue }
+                    if grads[j] == nil { grads[j] = Tensor(zeros: graph.nodes[j].outputShape) }
+                    dxs.append(grads[j])
+                }
+                let xs = node.inputs.map { $0 < 0 ? input : outputs[$0] }
+                backwardNode(node, dy: dy, dxs: dxs, xs: xs, y: outputs[i])
             }
-            let xs = node.inputs.map { $0 < 0 ? input : outputs[$0] }
-            backwardNode(node, dy: dy, dxs: dxs, xs: xs, y: outputs[i])
             grads[i] = nil
             outputs[i] = nil
             saved[i] = nil
@@ -37,6 +45,28 @@ extension Engine {
     }
 
     func grad(_ key: String?) -> UnsafeMutablePointer<Float>? { key.flatMap { gradients[$0]?.data } }
+
+    /// Nodes whose backward can turn dy into their input's gradient in place (when that input has
+    /// no gradient yet): saves a zero-filled buffer and a pass adding into it.
+    func passesGradientInPlace(_ node: GraphNode) -> Bool {
+        switch node.layer {
+        case .relu, .dropout, .flatten, .identity: return true
+        default: return false
+        }
+    }
+
+    /// dy ← ∂loss/∂input for an elementwise node (ReLU: masked where its output is 0; dropout:
+    /// times its mask; views: unchanged).
+    func passGradientInPlace(_ node: GraphNode, dy: Tensor, y: Tensor?) {
+        switch node.layer {
+        case .relu:
+            let (dyp, yp) = (dy.data, y!.data)
+            parallelHalves(dy.count, work: dy.count) { r in reluMask(dyp + r.lowerBound, yp + r.lowerBound, count: r.count) }
+        case .dropout:
+            if case .mask(let m) = saved[node.index] { let d = dy.data; for i in 0..<dy.count { d[i] *= m[i] } }
+        default: break
+        }
+    }
 
     /// One node's backward kernel: accumulates into dxs and the parameter gradients.
     func backwardNode(_ node: GraphNode, dy: Tensor, dxs: [Tensor?], xs: [Tensor?], y: Tensor?) {
@@ -60,8 +90,10 @@ extension Engine {
         case .maxPool2d:
             guard let dx, case .indices(let idx) = saved[node.index] else { return }
             let s = node.inputShapes[0]
+            let mask = p.poolAppliesRelu ? UnsafePointer(y!.data) : nil      // the fused ReLU passes where the output is > 0
             idx.withUnsafeBufferPointer {
-                maxPool2dBackward(dx, dy.data, $0.baseAddress!, planes: s[0] * s[1], h: s[2], w: s[3], oh: dy.shape[2], ow: dy.shape[3])
+                maxPool2dBackward(dx, dy.data, $0.baseAddress!, planes: s[0] * s[1], h: s[2], w: s[3], oh: dy.shape[2], ow: dy.shape[3],
+                                  positive: mask)
             }
         case .avgPool2d(let l):
             guard let dx else { return }

@@ -31,11 +31,15 @@ extension Engine {
         }
         for node in nodes {
             let xs = node.inputs.map { $0 < 0 ? input : outputs[$0]! }
-            let y = try run(node, xs, training: training)
-            guard y.shape == node.outputShape else {
-                throw EngineError("\(node.name): produced shape \(y.shape) but the graph says \(node.outputShape)")
+            if plan[node.index].reluFusedIntoPool {
+                outputs[node.index] = xs[0]      // the ReLU's input: its max pool applies the ReLU
+            } else {
+                let y = try run(node, xs, training: training)
+                guard y.shape == node.outputShape else {
+                    throw EngineError("\(node.name): produced shape \(y.shape) but the graph says \(node.outputShape)")
+                }
+                outputs[node.index] = y
             }
-            outputs[node.index] = y
             for i in node.inputs where i >= 0 {
                 remaining[i] -= 1
                 if remaining[i] == 0 && !keep[i] { outputs[i] = nil }
@@ -98,7 +102,7 @@ extension Engine {
                 saved[node.index] = .indices(idx)
                 return y
             }
-            var idx = [Int32](repeating: -1, count: y.count)
+            var idx = [Int32](unsafeUninitializedCapacity: y.count) { _, n in n = y.count }   // every entry is written below
             idx.withUnsafeMutableBufferPointer { ib in
                 let (yp, ip, xp, h, w, oh, ow) = (y.data, ib.baseAddress!, x.data, x.shape[2], x.shape[3], y.shape[2], y.shape[3])
                 parallelHalves(x.shape[0] * x.shape[1], work: x.count) { r in
@@ -107,6 +111,10 @@ extension Engine {
                 }
             }
             saved[node.index] = .indices(idx)
+            if p.poolAppliesRelu {
+                let yp = y.data
+                parallelHalves(y.count, work: y.count) { r in reluForward(yp + r.lowerBound, yp + r.lowerBound, count: r.count) }
+            }
             return y
         case .avgPool2d(let l):
             let y = Tensor(uninitialized: node.outputShape)

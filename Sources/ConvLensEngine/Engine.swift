@@ -69,12 +69,18 @@ public final class Engine: @unchecked Sendable {
         var needsInputs: Bool
         /// Its backward reads its own output (ReLU).
         var needsOutput: Bool
+        /// A ReLU whose only consumer is a max pool that applies it (see `fuseReluIntoPools`).
+        var reluFusedIntoPool = false
+        /// A max pool that applies the ReLU in front of it to its pooled output.
+        var poolAppliesRelu = false
     }
 
     /// An engine over `weights`, which must hold exactly the graph's state_dict (parameters and
     /// buffers) with the right shapes; otherwise the error lists every missing, unexpected and
     /// wrongly shaped key. The engine takes the tensors as they are (no copy: it shares their storage).
-    public init(graph: ModelGraph, weights: [String: Tensor], dropoutSeed: UInt64 = 0) throws(EngineError) {
+    /// `fuse: false` runs every node as the graph says (no `fuseReluIntoPools`): `verify` checks
+    /// each node's own kernel that way.
+    public init(graph: ModelGraph, weights: [String: Tensor], dropoutSeed: UInt64 = 0, fuse: Bool = true) throws(EngineError) {
         self.graph = graph
         let entries = graph.stateDict()
         var missing: [String] = [], wrong: [String] = []
@@ -102,6 +108,7 @@ public final class Engine: @unchecked Sendable {
         auxLossWeight = graph.className == "Inception3" ? 0.4 : 0.3
         col = Tensor(zeros: [1])
         plan = graph.nodes.map(makePlan)
+        if fuse { fuseReluIntoPools() }
         let colCount = plan.compactMap { $0.conv?.colCount }.max() ?? 1
         col = Tensor(zeros: [max(colCount, 1)])
     }
@@ -123,6 +130,29 @@ public final class Engine: @unchecked Sendable {
         default: break
         }
         return p
+    }
+
+    /// ReLU then max pooling equals max pooling then ReLU (both are monotone), so when a ReLU's only
+    /// consumer is a max pool the pool reads the ReLU's input and applies the ReLU to its output,
+    /// a quarter of the size for 2×2 pools. The full-size ReLU output is never written, and in
+    /// backward the pool routes each gradient straight to the ReLU's input where its output is
+    /// positive — exactly where the ReLU's own backward would have let it through — replacing a
+    /// zero-fill and two passes over the full-size tensors. Where a window is all ≤ 0 the pool's
+    /// choice may differ from torch's (which picks the first of the ReLU's zeros), but no gradient
+    /// flows there either way, so outputs and gradients are the same.
+    func fuseReluIntoPools() {
+        var consumers = [[Int]](repeating: [], count: graph.nodes.count)
+        for n in graph.nodes { for i in n.inputs where i >= 0 { consumers[i].append(n.index) } }
+        let results = Set([graph.output] + graph.auxOutputs)
+        for r in graph.nodes {
+            guard case .relu = r.layer, r.inputs.count == 1, !results.contains(r.index), consumers[r.index].count == 1 else { continue }
+            let pool = graph.nodes[consumers[r.index][0]]
+            guard case .maxPool2d = pool.layer, pool.inputs == [r.index] else { continue }
+            plan[r.index].reluFusedIntoPool = true
+            plan[r.index].needsOutput = false
+            plan[pool.index].poolAppliesRelu = true
+            plan[pool.index].needsOutput = true
+        }
     }
 
     /// Sets every gradient to zero.

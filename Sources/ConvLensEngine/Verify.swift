@@ -48,7 +48,7 @@ public enum Verify {
     }
 
     public static func run(graph: ModelGraph, seed: UInt64 = 1, nodesPerKind: Int = 2, samples: Int = 4, step: Float = 1e-3) throws -> Report {
-        let engine = try Engine(graph: graph, weights: weights(graph), dropoutSeed: seed)
+        let engine = try Engine(graph: graph, weights: weights(graph), dropoutSeed: seed, fuse: false)   // every node's own kernel
         var rows: [Row] = []
         var rng = RandomSource(seed: seed &+ 17)
         let input = randomTensor(graph.inputShape, &rng)
@@ -109,7 +109,7 @@ public enum Verify {
     /// 1/(3·fan_in); ×√6 gives He's 2/fan_in, which keeps the signal's scale through ReLU layers,
     /// so deep models without batch norm (VGG16) neither vanish nor explode on random data.
     static func weights(_ graph: ModelGraph) -> [String: Tensor] {
-        var w = HashInit.stateDict(graph)
+        let w = HashInit.stateDict(graph)
         for e in graph.stateDict() where e.shape.count >= 2 {
             let t = w[e.key]!
             for i in 0..<t.count { t[i] *= Float(6.0.squareRoot()) }

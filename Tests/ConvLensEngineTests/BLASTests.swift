@@ -31,4 +31,23 @@ struct BLASTests {
             }
         }
     }
+
+    /// The engine's own split: big enough to split, by columns (N ≥ M) and by rows (M > N), every
+    /// transpose pair, alpha and beta, with sizes that leave a ragged last block.
+    @Test(arguments: [(40, 700, 33), (700, 40, 33), (37, 37, 400)])
+    func parallelSgemmMatchesNaive(_ size: (Int, Int, Int)) {
+        let (m, n, k) = size
+        #expect(m * n * k >= 1 << 19 || max(m, n) < 32)
+        let a = (0..<(m * k)).map { Float(($0 * 7) % 11) * 0.25 - 1 }, b = (0..<(k * n)).map { Float(($0 * 5) % 9) * 0.5 - 2 }
+        for ta in [BLAS.Transpose.none, .transpose] {
+            for tb in [BLAS.Transpose.none, .transpose] {
+                var c1 = (0..<(m * n)).map { Float($0 % 3) }, c2 = c1
+                let lda = ta == .none ? k : m, ldb = tb == .none ? n : k
+                BLAS.parallelSgemm(ta, tb, m, n, k, 0.5, a, lda, b, ldb, 2, &c1, n)
+                naiveSgemm(ta, tb, m, n, k, 0.5, a, lda, b, ldb, 2, &c2, n)
+                let worst = zip(c1, c2).map { abs($0 - $1) / max(1, abs($1)) }.max()!
+                #expect(worst < 1e-5, "\(ta) \(tb): \(worst)")
+            }
+        }
+    }
 }

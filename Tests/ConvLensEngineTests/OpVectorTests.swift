@@ -107,3 +107,24 @@ struct OpVectorTests {
         }
     }
 }
+
+/// maxPool2dForward's fast path for windows that lie inside the input (no padding or dilation)
+/// agrees exactly with the general kernel, ties and NaNs included.
+struct MaxPoolFastPathTests {
+    @Test(arguments: [(2, 2, 14, 14), (3, 2, 15, 15), (2, 1, 9, 7), (3, 3, 12, 10)])
+    func fastPathEqualsGeneral(_ c: (Int, Int, Int, Int)) {
+        let (k, s, h, w) = c
+        let planes = 5, oh = (h - k) / s + 1, ow = (w - k) / s + 1
+        let win = Window(kernel: [k, k], stride: [s, s], padding: [0, 0])
+        let x = Tensor(zeros: [planes, h, w])
+        for i in 0..<x.count { x[i] = Float((i * 37) % 7) - 3 }        // many ties
+        x[3 * h * w + 5] = .nan; x[4 * h * w + w + 1] = .nan; x[4 * h * w + 2 * w + 2] = -.nan
+        let y1 = Tensor(zeros: [planes, oh, ow]), y2 = Tensor(zeros: [planes, oh, ow])
+        var i1 = [Int32](repeating: 0, count: y1.count), i2 = i1
+        maxPool2dForward(y1.data, &i1, x.data, planes: planes, h: h, w: w, oh: oh, ow: ow, win)
+        maxPool2dGeneral(y2.data, &i2, x.data, planes: planes, h: h, w: w, oh: oh, ow: ow, win)
+        #expect(i1 == i2)
+        #expect((0..<y1.count).allSatisfy { y1[$0] == y2[$0] || (y1[$0].isNaN && y2[$0].isNaN) })
+        #expect((0..<y1.count).contains { y1[$0].isNaN })
+    }
+}

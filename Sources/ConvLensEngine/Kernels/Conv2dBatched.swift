@@ -19,7 +19,7 @@ func conv2dForwardBatched(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<F
             im2col(c, UnsafePointer<Float>(bitPattern: xAddr)! + (start + j) * chw, g, ld: ld)
         }
         if parallel { DispatchQueue.concurrentPerform(iterations: b, execute: fill) } else { for j in 0..<b { fill(j) } }
-        BLAS.sgemm(.none, .none, g.oc, ld, g.k, 1, weight, g.k, col, ld, 0, out, ld)
+        gemm(parallel, .none, .none, g.oc, ld, g.k, 1, weight, g.k, col, ld, 0, out, ld)
         macs += g.oc * ld * g.k
         for j in 0..<b {
             let yj = y + (start + j) * ochw
@@ -49,13 +49,13 @@ func conv2dBackwardBatched(_ dx: UnsafeMutablePointer<Float>?, _ dweight: Unsafe
         }
         if parallel { DispatchQueue.concurrentPerform(iterations: b, execute: fill) } else { for j in 0..<b { fill(j) } }
         // dW[OC, K] += dY[OC, B·OHW] · col[K, B·OHW]ᵀ
-        BLAS.sgemm(.none, .transpose, g.oc, g.k, ld, 1, dyc, ld, col, ld, 1, dweight, g.k)
+        gemm(parallel, .none, .transpose, g.oc, g.k, ld, 1, dyc, ld, col, ld, 1, dweight, g.k)
         if let dbias {
             for o in 0..<g.oc { var s: Float = 0; let r = dyc + o * ld; for p in 0..<ld { s += r[p] }; dbias[o] += s }
         }
         guard let dx else { continue }
         // dcol[K, B·OHW] = Wᵀ · dY, scattered back per image.
-        BLAS.sgemm(.transpose, .none, g.k, ld, g.oc, 1, weight, g.k, dyc, ld, 0, col, ld)
+        gemm(parallel, .transpose, .none, g.k, ld, g.oc, 1, weight, g.k, dyc, ld, 0, col, ld)
         let dxAddr = Int(bitPattern: dx)
         let scatter: @Sendable (Int) -> Void = { j in
             col2im(UnsafeMutablePointer<Float>(bitPattern: dxAddr)! + (start + j) * chw, UnsafePointer<Float>(bitPattern: colAddr)! + j * g.ohw, g, ld: ld)

@@ -41,45 +41,71 @@ public struct ConvGeometry: Sendable {
     }
 
     static func imagesPerGEMM(n: Int, groups: Int, ohw: Int, k: Int, budget: Int) -> Int {
-        groups == 1 && ohw < 1024 && n > 1 ? max(1, min(n, budget / max(1, k * ohw))) : 1
+        guard groups == 1 && ohw < 1024 && n > 1 else { return 1 }
+        let perImage = max(1, k * ohw)
+        let images = max(1, min(n, budget / perImage))
+        // Tiny convolutions (ConvNet's, LeNet's) would batch a whole half-batch: a column matrix
+        // of megabytes that im2col streams out to memory and the GEMM reads back. When a share
+        // that stays in L2 (~256 KB) still makes a wide GEMM (≥ 512 columns), use that instead.
+        let inCache = (64 << 10) / perImage
+        return inCache * ohw >= 512 ? min(images, inCache) : images
     }
 }
 
-/// The output columns ow in lo..<hi whose input column iw = ow·sw + off lies in [0, W).
+/// The outputs o in lo..<hi whose input index o·stride + off lies in [0, size), for `count` outputs.
 @inline(__always)
-func validColumns(off: Int, _ g: ConvGeometry) -> (lo: Int, hi: Int) {
-    let lo = min(off < 0 ? (-off + g.sw - 1) / g.sw : 0, g.ow)
-    let hi = max(lo, g.w - 1 - off < 0 ? 0 : min(g.ow, (g.w - 1 - off) / g.sw + 1))
+func validRange(off: Int, stride: Int, size: Int, count: Int) -> (lo: Int, hi: Int) {
+    let lo = min(off < 0 ? (-off + stride - 1) / stride : 0, count)
+    let hi = max(lo, size - 1 - off < 0 ? 0 : min(count, (size - 1 - off) / stride + 1))
     return (lo, hi)
 }
 
 /// col[K, OH·OW] from one image's group of channels x[CG, H, W]; row r = (c, i, j), rows `ld` apart.
+/// The valid ranges are worked out once per kernel tap (no divisions or bounds tests per pixel),
+/// and rows are short (often 7–56 floats), so plain loops, not memset/memmove calls.
 func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry, ld: Int? = nil, channels: Range<Int>? = nil) {
     let ld = ld ?? g.ohw
     let channels = channels ?? 0..<g.cg
+    let (ow, sw, sh, w) = (g.ow, g.sw, g.sh, g.w)
     var r = channels.lowerBound * g.kh * g.kw
     for c in channels {
         let xc = x + c * g.h * g.w
         for i in 0..<g.kh {
+            let offH = i * g.dh - g.ph
+            let (rLo, rHi) = validRange(off: offH, stride: sh, size: g.h, count: g.oh)
             for j in 0..<g.kw {
+                let offW = j * g.dw - g.pw
+                let (lo, hi) = validRange(off: offW, stride: sw, size: w, count: ow)
                 let row = col + r * ld
-                for oh in 0..<g.oh {
-                    let ih = oh * g.sh - g.ph + i * g.dh
-                    let dst = row + oh * g.ow
-                    if ih < 0 || ih >= g.h { dst.update(repeating: 0, count: g.ow); continue }
-                    let src = xc + ih * g.w
-                    let off = j * g.dw - g.pw
-                    // iw = ow·sw + off lies in [0, W) for ow in lo..<hi: zero the clipped ends, copy the middle.
-                    let (lo, hi) = validColumns(off: off, g)
-                    if lo > 0 { dst.update(repeating: 0, count: lo) }
-                    if g.sw == 1 {
-                        if hi > lo { dst.advanced(by: lo).update(from: src + lo + off, count: hi - lo) }
-                    } else {
-                        let s0 = src + off
-                        for ow in lo..<hi { dst[ow] = s0[ow * g.sw] }
+                for p in 0..<(rLo * ow) { row[p] = 0 }
+                if sh == 1 && sw == 1 && ow == w {
+                    // "Same"-width stride-1 convolution (3×3 padding 1 and the like): the valid rows
+                    // are one shifted run of the plane, copied at once; the columns that wrapped
+                    // round from the neighbouring row are zeroed after.
+                    let base = (rLo + offH) * w + offW, count = (rHi - rLo) * ow, plane = g.h * w
+                    let dst = row + rLo * ow
+                    let first = max(0, -base), last = min(count, plane - base)
+                    if first < last { (dst + first).update(from: xc + base + first, count: last - first) }
+                    for oh in 0..<(rHi - rLo) {
+                        let d = dst + oh &* ow
+                        for q in 0..<lo { d[q] = 0 }
+                        for q in hi..<ow { d[q] = 0 }
                     }
-                    if hi < g.ow { dst.advanced(by: hi).update(repeating: 0, count: g.ow - hi) }
+                    for p in (rHi * ow)..<(g.oh * ow) { row[p] = 0 }
+                    r += 1
+                    continue
                 }
+                for oh in rLo..<rHi {
+                    let dst = row + oh &* ow, src = xc + ((oh &* sh &+ offH) &* w &+ offW)
+                    for q in 0..<lo { dst[q] = 0 }
+                    if sw == 1 {
+                        for q in lo..<hi { dst[q] = src[q] }
+                    } else {
+                        for q in lo..<hi { dst[q] = src[q &* sw] }
+                    }
+                    for q in hi..<ow { dst[q] = 0 }
+                }
+                for p in (rHi * ow)..<(g.oh * ow) { row[p] = 0 }
                 r += 1
             }
         }
@@ -90,22 +116,23 @@ func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: 
 func col2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g: ConvGeometry, ld: Int? = nil, channels: Range<Int>? = nil) {
     let ld = ld ?? g.ohw
     let channels = channels ?? 0..<g.cg
+    let (ow, sw, sh, w) = (g.ow, g.sw, g.sh, g.w)
     var r = channels.lowerBound * g.kh * g.kw
     for c in channels {
         let xc = dx + c * g.h * g.w
         for i in 0..<g.kh {
+            let offH = i * g.dh - g.ph
+            let (rLo, rHi) = validRange(off: offH, stride: sh, size: g.h, count: g.oh)
             for j in 0..<g.kw {
+                let offW = j * g.dw - g.pw
+                let (lo, hi) = validRange(off: offW, stride: sw, size: w, count: ow)
                 let row = dcol + r * ld
-                for oh in 0..<g.oh {
-                    let ih = oh * g.sh - g.ph + i * g.dh
-                    if ih < 0 || ih >= g.h { continue }
-                    let src = row + oh * g.ow, dst = xc + ih * g.w
-                    let off = j * g.dw - g.pw
-                    let (lo, hi) = validColumns(off: off, g), d0 = dst + off
-                    if g.sw == 1 {
-                        for ow in lo..<hi { d0[ow] += src[ow] }
+                for oh in rLo..<rHi {
+                    let src = row + oh &* ow, dst = xc + ((oh &* sh &+ offH) &* w &+ offW)
+                    if sw == 1 {
+                        for q in lo..<hi { dst[q] += src[q] }
                     } else {
-                        for ow in lo..<hi { d0[ow * g.sw] += src[ow] }
+                        for q in lo..<hi { dst[q &* sw] += src[q] }
                     }
                 }
                 r += 1
@@ -138,7 +165,7 @@ func conv2dForwardImages(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Fl
                 if parallel { parallelIm2col(col, xg, g) } else { im2col(col, xg, g) }
                 b = UnsafePointer(col)
             }
-            BLAS.sgemm(.none, .none, g.ocg, g.ohw, g.k, 1, wg, g.k, b, g.ohw, 0, yg, g.ohw)
+            gemm(parallel, .none, .none, g.ocg, g.ohw, g.k, 1, wg, g.k, b, g.ohw, 0, yg, g.ohw)
             macs += g.ocg * g.ohw * g.k
         }
         if let bias {
@@ -176,14 +203,14 @@ func conv2dBackwardImages(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeM
                 if parallel { parallelIm2col(col, xg, g) } else { im2col(col, xg, g) }
                 b = UnsafePointer(col)
             }
-            BLAS.sgemm(.none, .transpose, g.ocg, g.k, g.ohw, 1, dyg, g.ohw, b, g.ohw, 1, dwg, g.k)
+            gemm(parallel, .none, .transpose, g.ocg, g.k, g.ohw, 1, dyg, g.ohw, b, g.ohw, 1, dwg, g.k)
             guard let dx else { continue }
             let dxg = dx + (n * g.c + grp * g.cg) * g.h * g.w
             // dcol[K, OHW] = Wᵀ[K, OCG] · dY[OCG, OHW], then scattered into dx.
             if g.isPointwise {
-                BLAS.sgemm(.transpose, .none, g.k, g.ohw, g.ocg, 1, wg, g.k, dyg, g.ohw, 1, dxg, g.ohw)
+                gemm(parallel, .transpose, .none, g.k, g.ohw, g.ocg, 1, wg, g.k, dyg, g.ohw, 1, dxg, g.ohw)
             } else {
-                BLAS.sgemm(.transpose, .none, g.k, g.ohw, g.ocg, 1, wg, g.k, dyg, g.ohw, 0, col, g.ohw)
+                gemm(parallel, .transpose, .none, g.k, g.ohw, g.ocg, 1, wg, g.k, dyg, g.ohw, 0, col, g.ohw)
                 if parallel { parallelCol2im(dxg, col, g) } else { col2im(dxg, col, g) }
             }
         }
@@ -196,6 +223,15 @@ func conv2dBackwardImages(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeM
             }
         }
     }
+}
+
+/// sgemm for a kernel that may use every core (`parallel`) or runs on one thread of a split.
+@inline(__always)
+func gemm(_ parallel: Bool, _ transA: BLAS.Transpose, _ transB: BLAS.Transpose, _ m: Int, _ n: Int, _ k: Int,
+          _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+          _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    if parallel { BLAS.parallelSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) }
+    else { BLAS.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) }
 }
 
 /// im2col split over channel halves on two threads (between GEMMs: BLAS's threads are idle then).

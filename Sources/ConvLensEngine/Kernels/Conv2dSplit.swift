@@ -7,10 +7,8 @@ import Foundation
 // matrix in its own cache.
 
 extension ConvGeometry {
-    /// The forward pass splits the batch (N ≥ 2, two cores, OpenBLAS running two threads).
-    public var splitsBatch: Bool {
-        n >= 2 && BLAS.availableCores >= 2 && BLAS.status.usingOpenBLAS && BLAS.status.threads >= 2
-    }
+    /// The passes split the batch (N ≥ 2 and ConvLens runs two threads).
+    public var splitsBatch: Bool { n >= 2 && BLAS.threads >= 2 }
 
     /// The geometry of images `r` alone; small feature maps share GEMMs within half the budget.
     func images(_ r: Range<Int>) -> ConvGeometry {
@@ -22,15 +20,13 @@ extension ConvGeometry {
 }
 
 /// y = conv(x, weight) + bias with images [0, ⌈N/2⌉) on one thread and the rest on another;
-/// OpenBLAS runs one thread per call meanwhile. `col` holds g.colCount floats. Returns the MACs.
+/// OpenBLAS runs one thread per call. `col` holds g.colCount floats. Returns the MACs.
 func conv2dForwardSplit(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                         _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) -> Int {
     let half = (g.n + 1) / 2
     let share = g.images(0..<half).serialColCount
     let addrs = (y: Int(bitPattern: y), x: Int(bitPattern: x), w: Int(bitPattern: weight),
                  b: Int(bitPattern: bias), col: Int(bitPattern: col))
-    BLAS.setThreads(1)
-    defer { BLAS.setThreads(BLAS.status.threads) }
     DispatchQueue.concurrentPerform(iterations: 2) { t in
         let r = t == 0 ? 0..<half : half..<g.n
         guard !r.isEmpty else { return }
@@ -55,7 +51,6 @@ func conv2dBackwardSplit(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMu
     dw2.update(repeating: 0, count: g.oc * g.k + g.oc)
     let addrs = (dx: Int(bitPattern: dx), dw: Int(bitPattern: dweight), db: Int(bitPattern: dbias), dy: Int(bitPattern: dy),
                  x: Int(bitPattern: x), w: Int(bitPattern: weight), col: Int(bitPattern: col), dw2: Int(bitPattern: dw2), db2: Int(bitPattern: db2))
-    BLAS.setThreads(1)
     DispatchQueue.concurrentPerform(iterations: 2) { t in
         let r = t == 0 ? 0..<half : half..<g.n
         guard !r.isEmpty else { return }
@@ -67,7 +62,6 @@ func conv2dBackwardSplit(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMu
                              UnsafePointer<Float>(bitPattern: addrs.w)!, g.images(r),
                              col: UnsafeMutablePointer<Float>(bitPattern: addrs.col)! + t * share, parallel: false)
     }
-    BLAS.setThreads(BLAS.status.threads)
     accumulate(dweight, dw2, count: g.oc * g.k)
     if let dbias { accumulate(dbias, db2, count: g.oc) }
 }

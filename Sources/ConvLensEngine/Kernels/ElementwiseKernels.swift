@@ -9,7 +9,12 @@ func reluForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, co
 
 /// dx[E] += dy where y > 0 (torch's threshold_backward on the output).
 func reluBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count where y[i] > 0 { dx[i] += dy[i] }
+    for i in 0..<count { dx[i] += y[i] > 0 ? dy[i] : 0 }        // branch-free: vectorises
+}
+
+/// dy[E] ← dy where y > 0, else 0 (ReLU's backward in place).
+func reluMask(_ dy: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { dy[i] = y[i] > 0 ? dy[i] : 0 }
 }
 
 /// Training-mode dropout: mask[E] = 1/(1−p) with probability 1−p, else 0; y = x·mask.

@@ -8,6 +8,58 @@ import ConvLensGraph
 func maxPool2dForward(_ y: UnsafeMutablePointer<Float>, _ indices: UnsafeMutablePointer<Int32>, _ x: UnsafePointer<Float>,
                       planes: Int, h: Int, w: Int, oh: Int, ow: Int, _ win: Window) {
     let (kh, kw, sh, sw) = (win.kernel[0], win.kernel[1], win.stride[0], win.stride[1])
+    let interior = win.padding == [0, 0] && win.dilation == [1, 1] && (oh - 1) * sh + kh <= h && (ow - 1) * sw + kw <= w
+    guard interior, oh > 0, ow > 0 else { return maxPool2dGeneral(y, indices, x, planes: planes, h: h, w: w, oh: oh, ow: ow, win) }
+    // Every window lies inside the input (no padding, no dilation, no ceil-mode overhang): no
+    // clipping. A plane holding a NaN is redone by the general kernel, which has torch's exact rule.
+    for p in 0..<planes {
+        let xp = x + p * h * w, yp = y + p * oh * ow, ip = indices + p * oh * ow
+        var sawNaN = false
+        if kh == 2 && kw == 2 {
+            for i in 0..<oh {
+                let r0 = i &* sh &* w, r1 = r0 &+ w
+                for j in 0..<ow {
+                    let c = j &* sw
+                    let (v0, v1, v2, v3) = (xp[r0 &+ c], xp[r0 &+ c &+ 1], xp[r1 &+ c], xp[r1 &+ c &+ 1])
+                    sawNaN = sawNaN || (v0 != v0) || (v1 != v1) || (v2 != v2) || (v3 != v3)
+                    // Selects, not branches (the winner is unpredictable); strict > keeps the first maximum.
+                    var best = v0, at = r0 &+ c
+                    var gt = v1 > best; best = gt ? v1 : best; at = gt ? r0 &+ c &+ 1 : at
+                    gt = v2 > best; best = gt ? v2 : best; at = gt ? r1 &+ c : at
+                    gt = v3 > best; best = gt ? v3 : best; at = gt ? r1 &+ c &+ 1 : at
+                    yp[i &* ow &+ j] = best
+                    ip[i &* ow &+ j] = Int32(truncatingIfNeeded: at)
+                }
+            }
+        } else {
+            for i in 0..<oh {
+                let r0 = i &* sh
+                for j in 0..<ow {
+                    let c0 = j &* sw
+                    var at = r0 &* w &+ c0
+                    var best = xp[at]
+                    for a in 0..<kh {
+                        let row = (r0 &+ a) &* w &+ c0
+                        for b in 0..<kw {
+                            let q = row &+ b, v = xp[q]
+                            sawNaN = sawNaN || v != v
+                            let gt = v > best
+                            best = gt ? v : best; at = gt ? q : at
+                        }
+                    }
+                    yp[i &* ow &+ j] = best
+                    ip[i &* ow &+ j] = Int32(truncatingIfNeeded: at)
+                }
+            }
+        }
+        if sawNaN { maxPool2dGeneral(yp, ip, xp, planes: 1, h: h, w: w, oh: oh, ow: ow, win) }
+    }
+}
+
+/// maxPool2dForward for any window: padding, dilation, windows clipped by ceil mode.
+func maxPool2dGeneral(_ y: UnsafeMutablePointer<Float>, _ indices: UnsafeMutablePointer<Int32>, _ x: UnsafePointer<Float>,
+                      planes: Int, h: Int, w: Int, oh: Int, ow: Int, _ win: Window) {
+    let (kh, kw, sh, sw) = (win.kernel[0], win.kernel[1], win.stride[0], win.stride[1])
     let (ph, pw, dh, dw) = (win.padding[0], win.padding[1], win.dilation[0], win.dilation[1])
     // Valid kernel taps per output column, computed once: b in bLo[j]..<bHi[j] keeps iw inside.
     var bLo = [Int](repeating: 0, count: ow), bHi = [Int](repeating: 0, count: ow)
@@ -63,12 +115,18 @@ func maxPool2dForward(_ y: UnsafeMutablePointer<Float>, _ indices: UnsafeMutable
     }
 }
 
-/// dx[P, H, W] += dy routed to each window's argmax.
+/// dx[P, H, W] += dy routed to each window's argmax; with `positive` (the pooled output of a fused
+/// ReLU), only where that output is > 0.
 func maxPool2dBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ indices: UnsafePointer<Int32>,
-                       planes: Int, h: Int, w: Int, oh: Int, ow: Int) {
+                       planes: Int, h: Int, w: Int, oh: Int, ow: Int, positive: UnsafePointer<Float>? = nil) {
     for p in 0..<planes {
         let dxp = dx + p * h * w, dyp = dy + p * oh * ow, ip = indices + p * oh * ow
-        for q in 0..<(oh * ow) where ip[q] >= 0 { dxp[Int(ip[q])] += dyp[q] }
+        if let positive {
+            let yp = positive + p * oh * ow
+            for q in 0..<(oh * ow) where ip[q] >= 0 && yp[q] > 0 { dxp[Int(ip[q])] += dyp[q] }
+        } else {
+            for q in 0..<(oh * ow) where ip[q] >= 0 { dxp[Int(ip[q])] += dyp[q] }
+        }
     }
 }
 
