@@ -14,20 +14,24 @@ public struct ConvGeometry: Sendable {
     public var ohw: Int { oh * ow }
     /// A 1×1, stride-1, unpadded convolution reads its input directly as the column matrix.
     public var isPointwise: Bool { kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0 }
-    /// Images per GEMM: small feature maps (OH·OW < 1024, ResNet's layer4, Inception's 8×8) make
-    /// thin per-image GEMMs, so several images share one GEMM over [K, images·OH·OW] (groups = 1),
-    /// with a column buffer of at most ~8M floats.
+    /// Images per GEMM: small feature maps (OH·OW < 1024: ResNet's layer4, Inception's 8×8,
+    /// ConvNet's) make thin per-image GEMMs, so several images share one GEMM over
+    /// [K, images·OH·OW] (groups = 1). See `imagesPerGEMM(n:groups:ohw:k:)`.
     public var imagesPerGEMM: Int = 1
-    /// Floats of the scratch buffer: per image and group [K, OH·OW] columns; batched, the columns
-    /// [K, B·OH·OW] plus the GEMM output [OC, B·OH·OW].
-    /// When the forward pass splits the batch over two threads (see Conv2dSplit.swift), each
-    /// thread's share follows the same layout, one after the other.
+    /// Output rows per GEMM when images are not batched: the column matrix of a large feature map
+    /// (VGG's 224×224×576 is 115 MB) is built and multiplied a band of rows at a time, so it stays
+    /// in cache between im2col writing it and the GEMM reading it.
+    public var tileRows: Int = 1
+    /// Floats of the scratch buffer: unbatched, the columns [K, tileRows·OW] of one band; batched,
+    /// the columns [K, B·OH·OW] plus the GEMM output [OC, B·OH·OW].
+    /// When the passes split the batch over two threads (see Conv2dSplit.swift), each thread's
+    /// share follows the same layout, one after the other.
     public var colCount: Int {
         max(serialColCount, splitsBatch ? 2 * images(0..<(n + 1) / 2).serialColCount + oc * k + oc : 0)
     }
     /// Floats one thread's scratch needs for this geometry.
     var serialColCount: Int {
-        imagesPerGEMM > 1 ? imagesPerGEMM * ohw * (k + oc) : (isPointwise ? 0 : k * ohw)
+        imagesPerGEMM > 1 ? imagesPerGEMM * ohw * (k + oc) : (isPointwise ? 0 : k * tileRows * ow)
     }
     /// Multiply-accumulates of one forward call: N·OC·OH·OW·K.
     public var macs: Int { n * oc * ohw * k }
@@ -37,18 +41,20 @@ public struct ConvGeometry: Sendable {
         n = x[0]; c = x[1]; h = x[2]; w = x[3]; oc = l.outChannels; oh = y[2]; ow = y[3]
         kh = l.kernelSize[0]; kw = l.kernelSize[1]; sh = l.stride[0]; sw = l.stride[1]
         ph = l.padding[0]; pw = l.padding[1]; dh = l.dilation[0]; dw = l.dilation[1]; groups = l.groups
-        imagesPerGEMM = Self.imagesPerGEMM(n: n, groups: groups, ohw: ohw, k: k, budget: 8 << 20)
+        imagesPerGEMM = Self.imagesPerGEMM(n: n, groups: groups, ohw: ohw, k: k)
+        tileRows = max(1, min(oh, max((Self.minColumns + ow - 1) / max(ow, 1), Self.cacheFloats / max(1, k * ow))))
     }
 
-    static func imagesPerGEMM(n: Int, groups: Int, ohw: Int, k: Int, budget: Int) -> Int {
+    /// Column floats that stay in a core's cache (L2 here is 512 KB) between im2col and the GEMM.
+    static let cacheFloats = 96 << 10
+    /// The narrowest GEMM worth making (columns of the output per call).
+    static let minColumns = 512
+
+    /// As many images as keep the columns in cache, but at least enough for `minColumns` columns.
+    static func imagesPerGEMM(n: Int, groups: Int, ohw: Int, k: Int) -> Int {
         guard groups == 1 && ohw < 1024 && n > 1 else { return 1 }
-        let perImage = max(1, k * ohw)
-        let images = max(1, min(n, budget / perImage))
-        // Tiny convolutions (ConvNet's, LeNet's) would batch a whole half-batch: a column matrix
-        // of megabytes that im2col streams out to memory and the GEMM reads back. When a share
-        // that stays in L2 (~256 KB) still makes a wide GEMM (≥ 512 columns), use that instead.
-        let inCache = (64 << 10) / perImage
-        return inCache * ohw >= 512 ? min(images, inCache) : images
+        let wide = (minColumns + ohw - 1) / ohw, cached = cacheFloats / max(1, k * ohw)
+        return max(1, min(n, max(wide, cached)))
     }
 }
 
@@ -60,61 +66,67 @@ func validRange(off: Int, stride: Int, size: Int, count: Int) -> (lo: Int, hi: I
     return (lo, hi)
 }
 
-/// col[K, OH·OW] from one image's group of channels x[CG, H, W]; row r = (c, i, j), rows `ld` apart.
-/// The valid ranges are worked out once per kernel tap (no divisions or bounds tests per pixel),
-/// and rows are short (often 7–56 floats), so plain loops, not memset/memmove calls.
-func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry, ld: Int? = nil, channels: Range<Int>? = nil) {
-    let ld = ld ?? g.ohw
+/// col[K, rows·OW] from one image's group of channels x[CG, H, W] for output rows `rows` (all by
+/// default); row r = (c, i, j), rows `ld` apart. The valid ranges are worked out once per kernel
+/// tap (no divisions or bounds tests per pixel), and rows are short (often 7–56 floats), so plain
+/// loops, not memset/memmove calls.
+func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry, ld: Int? = nil,
+            channels: Range<Int>? = nil, rows: Range<Int>? = nil) {
+    let rows = rows ?? 0..<g.oh
+    let ld = ld ?? rows.count * g.ow
     let channels = channels ?? 0..<g.cg
     let (ow, sw, sh, w) = (g.ow, g.sw, g.sh, g.w)
+    let (first, end) = (rows.lowerBound * ow, rows.upperBound * ow)
     var r = channels.lowerBound * g.kh * g.kw
     for c in channels {
         let xc = x + c * g.h * g.w
         for i in 0..<g.kh {
             let offH = i * g.dh - g.ph
-            let (rLo, rHi) = validRange(off: offH, stride: sh, size: g.h, count: g.oh)
+            let valid = validRange(off: offH, stride: sh, size: g.h, count: g.oh)
+            let rLo = min(max(valid.lo, rows.lowerBound), rows.upperBound), rHi = max(rLo, min(valid.hi, rows.upperBound))
             for j in 0..<g.kw {
                 let offW = j * g.dw - g.pw
                 let (lo, hi) = validRange(off: offW, stride: sw, size: w, count: ow)
-                let row = col + r * ld
-                for p in 0..<(rLo * ow) { row[p] = 0 }
+                let row = col + r * ld - first          // indexed by output pixel oh·OW + ow
+                for p in first..<(rLo * ow) { row[p] = 0 }
                 if sh == 1 && sw == 1 && ow == w {
                     // "Same"-width stride-1 convolution (3×3 padding 1 and the like): the valid rows
                     // are one shifted run of the plane, copied at once; the columns that wrapped
                     // round from the neighbouring row are zeroed after.
                     let base = (rLo + offH) * w + offW, count = (rHi - rLo) * ow, plane = g.h * w
                     let dst = row + rLo * ow
-                    let first = max(0, -base), last = min(count, plane - base)
-                    if first < last { (dst + first).update(from: xc + base + first, count: last - first) }
+                    let from = max(0, -base), to = min(count, plane - base)
+                    if from < to { (dst + from).update(from: xc + base + from, count: to - from) }
                     for oh in 0..<(rHi - rLo) {
                         let d = dst + oh &* ow
                         for q in 0..<lo { d[q] = 0 }
                         for q in hi..<ow { d[q] = 0 }
                     }
-                    for p in (rHi * ow)..<(g.oh * ow) { row[p] = 0 }
-                    r += 1
-                    continue
-                }
-                for oh in rLo..<rHi {
-                    let dst = row + oh &* ow, src = xc + ((oh &* sh &+ offH) &* w &+ offW)
-                    for q in 0..<lo { dst[q] = 0 }
-                    if sw == 1 {
-                        for q in lo..<hi { dst[q] = src[q] }
-                    } else {
-                        for q in lo..<hi { dst[q] = src[q &* sw] }
+                } else {
+                    for oh in rLo..<rHi {
+                        let dst = row + oh &* ow, src = xc + ((oh &* sh &+ offH) &* w &+ offW)
+                        for q in 0..<lo { dst[q] = 0 }
+                        if sw == 1 {
+                            for q in lo..<hi { dst[q] = src[q] }
+                        } else {
+                            for q in lo..<hi { dst[q] = src[q &* sw] }
+                        }
+                        for q in hi..<ow { dst[q] = 0 }
                     }
-                    for q in hi..<ow { dst[q] = 0 }
                 }
-                for p in (rHi * ow)..<(g.oh * ow) { row[p] = 0 }
+                for p in (rHi * ow)..<end { row[p] = 0 }
                 r += 1
             }
         }
     }
 }
 
-/// dx[CG, H, W] += the column gradient dcol[K, OH·OW] (rows `ld` apart) scattered back (im2col's adjoint).
-func col2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g: ConvGeometry, ld: Int? = nil, channels: Range<Int>? = nil) {
-    let ld = ld ?? g.ohw
+/// dx[CG, H, W] += the column gradient dcol[K, rows·OW] (rows `ld` apart) of output rows `rows`
+/// scattered back (im2col's adjoint).
+func col2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g: ConvGeometry, ld: Int? = nil,
+            channels: Range<Int>? = nil, rows: Range<Int>? = nil) {
+    let rows = rows ?? 0..<g.oh
+    let ld = ld ?? rows.count * g.ow
     let channels = channels ?? 0..<g.cg
     let (ow, sw, sh, w) = (g.ow, g.sw, g.sh, g.w)
     var r = channels.lowerBound * g.kh * g.kw
@@ -122,11 +134,12 @@ func col2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g
         let xc = dx + c * g.h * g.w
         for i in 0..<g.kh {
             let offH = i * g.dh - g.ph
-            let (rLo, rHi) = validRange(off: offH, stride: sh, size: g.h, count: g.oh)
+            let valid = validRange(off: offH, stride: sh, size: g.h, count: g.oh)
+            let rLo = min(max(valid.lo, rows.lowerBound), rows.upperBound), rHi = max(rLo, min(valid.hi, rows.upperBound))
             for j in 0..<g.kw {
                 let offW = j * g.dw - g.pw
                 let (lo, hi) = validRange(off: offW, stride: sw, size: w, count: ow)
-                let row = dcol + r * ld
+                let row = dcol + r * ld - rows.lowerBound * ow
                 for oh in rLo..<rHi {
                     let src = row + oh &* ow, dst = xc + ((oh &* sh &+ offH) &* w &+ offW)
                     if sw == 1 {
@@ -160,12 +173,15 @@ func conv2dForwardImages(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Fl
             let xg = x + (n * g.c + grp * g.cg) * g.h * g.w           // [CG, H, W]
             let yg = y + (n * g.oc + grp * g.ocg) * g.ohw              // [OCG, OH·OW]
             let wg = weight + grp * g.ocg * g.k                        // [OCG, K]
-            let b: UnsafePointer<Float>
-            if g.isPointwise { b = xg } else {                                                    // [K, OH·OW]
-                if parallel { parallelIm2col(col, xg, g) } else { im2col(col, xg, g) }
-                b = UnsafePointer(col)
+            if g.isPointwise {
+                gemm(parallel, .none, .none, g.ocg, g.ohw, g.k, 1, wg, g.k, xg, g.ohw, 0, yg, g.ohw)
+            } else {
+                for t in stride(from: 0, to: g.oh, by: g.tileRows) {                             // bands of output rows
+                    let rows = t..<min(g.oh, t + g.tileRows), cols = rows.count * g.ow         // col: [K, cols]
+                    if parallel { parallelIm2col(col, xg, g, rows: rows) } else { im2col(col, xg, g, rows: rows) }
+                    gemm(parallel, .none, .none, g.ocg, cols, g.k, 1, wg, g.k, col, cols, 0, yg + t * g.ow, g.ohw)
+                }
             }
-            gemm(parallel, .none, .none, g.ocg, g.ohw, g.k, 1, wg, g.k, b, g.ohw, 0, yg, g.ohw)
             macs += g.ocg * g.ohw * g.k
         }
         if let bias {
@@ -197,21 +213,22 @@ func conv2dBackwardImages(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeM
             let dyg = dy + (n * g.oc + grp * g.ocg) * g.ohw             // [OCG, OH·OW]
             let wg = weight + grp * g.ocg * g.k                         // [OCG, K]
             let dwg = dweight + grp * g.ocg * g.k
-            // dW[OCG, K] += dY[OCG, OHW] · col[K, OHW]ᵀ
-            let b: UnsafePointer<Float>
-            if g.isPointwise { b = xg } else {
-                if parallel { parallelIm2col(col, xg, g) } else { im2col(col, xg, g) }
-                b = UnsafePointer(col)
-            }
-            gemm(parallel, .none, .transpose, g.ocg, g.k, g.ohw, 1, dyg, g.ohw, b, g.ohw, 1, dwg, g.k)
-            guard let dx else { continue }
-            let dxg = dx + (n * g.c + grp * g.cg) * g.h * g.w
-            // dcol[K, OHW] = Wᵀ[K, OCG] · dY[OCG, OHW], then scattered into dx.
+            let dxg = dx.map { $0 + (n * g.c + grp * g.cg) * g.h * g.w }
             if g.isPointwise {
-                gemm(parallel, .transpose, .none, g.k, g.ohw, g.ocg, 1, wg, g.k, dyg, g.ohw, 1, dxg, g.ohw)
-            } else {
-                gemm(parallel, .transpose, .none, g.k, g.ohw, g.ocg, 1, wg, g.k, dyg, g.ohw, 0, col, g.ohw)
-                if parallel { parallelCol2im(dxg, col, g) } else { col2im(dxg, col, g) }
+                // dW[OCG, K] += dY[OCG, OHW] · xᵀ; dx += Wᵀ[K, OCG] · dY.
+                gemm(parallel, .none, .transpose, g.ocg, g.k, g.ohw, 1, dyg, g.ohw, xg, g.ohw, 1, dwg, g.k)
+                if let dxg { gemm(parallel, .transpose, .none, g.k, g.ohw, g.ocg, 1, wg, g.k, dyg, g.ohw, 1, dxg, g.ohw) }
+                continue
+            }
+            for t in stride(from: 0, to: g.oh, by: g.tileRows) {                                 // bands of output rows
+                let rows = t..<min(g.oh, t + g.tileRows), cols = rows.count * g.ow
+                // dW[OCG, K] += dY[OCG, cols] · col[K, cols]ᵀ
+                if parallel { parallelIm2col(col, xg, g, rows: rows) } else { im2col(col, xg, g, rows: rows) }
+                gemm(parallel, .none, .transpose, g.ocg, g.k, cols, 1, dyg + t * g.ow, g.ohw, col, cols, 1, dwg, g.k)
+                guard let dxg else { continue }
+                // dcol[K, cols] = Wᵀ[K, OCG] · dY[OCG, cols], then scattered into dx.
+                gemm(parallel, .transpose, .none, g.k, cols, g.ocg, 1, wg, g.k, dyg + t * g.ow, g.ohw, 0, col, cols)
+                if parallel { parallelCol2im(dxg, col, g, rows: rows) } else { col2im(dxg, col, g, rows: rows) }
             }
         }
         if let dbias {
@@ -234,23 +251,23 @@ func gemm(_ parallel: Bool, _ transA: BLAS.Transpose, _ transB: BLAS.Transpose, 
     else { BLAS.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) }
 }
 
-/// im2col split over channel halves on two threads (between GEMMs: BLAS's threads are idle then).
-func parallelIm2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry) {
-    guard g.cg >= 2 && g.k * g.ohw >= 65536 else { return im2col(col, x, g) }
+/// im2col split over channel halves on two threads (between GEMMs: the other core is idle then).
+func parallelIm2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry, rows: Range<Int>) {
+    guard g.cg >= 2 && g.k * rows.count * g.ow >= 65536 && BLAS.threads >= 2 else { return im2col(col, x, g, rows: rows) }
     let (colAddr, xAddr) = (Int(bitPattern: col), Int(bitPattern: x))
     DispatchQueue.concurrentPerform(iterations: 2) { part in
         let range = (part * g.cg / 2)..<((part + 1) * g.cg / 2)
-        im2col(UnsafeMutablePointer<Float>(bitPattern: colAddr)!, UnsafePointer<Float>(bitPattern: xAddr)!, g, channels: range)
+        im2col(UnsafeMutablePointer<Float>(bitPattern: colAddr)!, UnsafePointer<Float>(bitPattern: xAddr)!, g, channels: range, rows: rows)
     }
 }
 
 /// col2im split over channel halves (each half writes its own dx channels).
-func parallelCol2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g: ConvGeometry) {
-    guard g.cg >= 2 && g.k * g.ohw >= 65536 else { return col2im(dx, dcol, g) }
+func parallelCol2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g: ConvGeometry, rows: Range<Int>) {
+    guard g.cg >= 2 && g.k * rows.count * g.ow >= 65536 && BLAS.threads >= 2 else { return col2im(dx, dcol, g, rows: rows) }
     let (dxAddr, colAddr) = (Int(bitPattern: dx), Int(bitPattern: dcol))
     DispatchQueue.concurrentPerform(iterations: 2) { part in
         let range = (part * g.cg / 2)..<((part + 1) * g.cg / 2)
-        col2im(UnsafeMutablePointer<Float>(bitPattern: dxAddr)!, UnsafePointer<Float>(bitPattern: colAddr)!, g, channels: range)
+        col2im(UnsafeMutablePointer<Float>(bitPattern: dxAddr)!, UnsafePointer<Float>(bitPattern: colAddr)!, g, channels: range, rows: rows)
     }
 }
 

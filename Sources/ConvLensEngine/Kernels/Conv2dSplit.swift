@@ -10,11 +10,11 @@ extension ConvGeometry {
     /// The passes split the batch (N ≥ 2 and ConvLens runs two threads).
     public var splitsBatch: Bool { n >= 2 && BLAS.threads >= 2 }
 
-    /// The geometry of images `r` alone; small feature maps share GEMMs within half the budget.
+    /// The geometry of images `r` alone.
     func images(_ r: Range<Int>) -> ConvGeometry {
         var h = self
         h.n = r.count
-        h.imagesPerGEMM = Self.imagesPerGEMM(n: h.n, groups: groups, ohw: ohw, k: k, budget: 4 << 20)
+        h.imagesPerGEMM = Self.imagesPerGEMM(n: h.n, groups: groups, ohw: ohw, k: k)
         return h
     }
 }
