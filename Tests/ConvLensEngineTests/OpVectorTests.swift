@@ -111,7 +111,7 @@ struct OpVectorTests {
 /// maxPool2dForward's fast path for windows that lie inside the input (no padding or dilation)
 /// agrees exactly with the general kernel, ties and NaNs included.
 struct MaxPoolFastPathTests {
-    @Test(arguments: [(2, 2, 14, 14), (3, 2, 15, 15), (2, 1, 9, 7), (3, 3, 12, 10)])
+    @Test(arguments: [(2, 2, 14, 14), (2, 2, 28, 22), (2, 2, 16, 33), (3, 2, 15, 15), (2, 1, 9, 7), (3, 3, 12, 10)])
     func fastPathEqualsGeneral(_ c: (Int, Int, Int, Int)) {
         let (k, s, h, w) = c
         let planes = 5, oh = (h - k) / s + 1, ow = (w - k) / s + 1

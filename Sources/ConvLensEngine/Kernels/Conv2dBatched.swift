@@ -51,7 +51,7 @@ func conv2dBackwardBatched(_ dx: UnsafeMutablePointer<Float>?, _ dweight: Unsafe
         // dW[OC, K] += dY[OC, B·OHW] · col[K, B·OHW]ᵀ
         gemm(parallel, .none, .transpose, g.oc, g.k, ld, 1, dyc, ld, col, ld, 1, dweight, g.k)
         if let dbias {
-            for o in 0..<g.oc { var s: Float = 0; let r = dyc + o * ld; for p in 0..<ld { s += r[p] }; dbias[o] += s }
+            for o in 0..<g.oc { dbias[o] += sum(dyc + o * ld, count: ld) }
         }
         guard let dx else { continue }
         // dcol[K, B·OHW] = Wᵀ · dY, scattered back per image.

@@ -99,19 +99,19 @@ func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: 
                     if from < to { (dst + from).update(from: xc + base + from, count: to - from) }
                     for oh in 0..<(rHi - rLo) {
                         let d = dst + oh &* ow
-                        for q in 0..<lo { d[q] = 0 }
-                        for q in hi..<ow { d[q] = 0 }
+                        zeroFew(d, lo)
+                        zeroFew(d + hi, ow - hi)
                     }
                 } else {
                     for oh in rLo..<rHi {
                         let dst = row + oh &* ow, src = xc + ((oh &* sh &+ offH) &* w &+ offW)
-                        for q in 0..<lo { dst[q] = 0 }
+                        zeroFew(dst, lo)
                         if sw == 1 {
                             for q in lo..<hi { dst[q] = src[q] }
                         } else {
                             for q in lo..<hi { dst[q] = src[q &* sw] }
                         }
-                        for q in hi..<ow { dst[q] = 0 }
+                        zeroFew(dst + hi, ow - hi)
                     }
                 }
                 for p in (rHi * ow)..<end { row[p] = 0 }
@@ -119,6 +119,17 @@ func im2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: 
             }
         }
     }
+}
+
+/// Zeroes n floats; the 0–2 of a padded row's edge with plain stores (a loop would become a
+/// memset call, costlier than the stores).
+@inline(__always)
+func zeroFew(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+    if n <= 0 { return }
+    p[0] = 0
+    if n == 1 { return }
+    p[1] = 0
+    if n > 2 { (p + 2).update(repeating: 0, count: n - 2) }
 }
 
 /// dx[CG, H, W] += the column gradient dcol[K, rows·OW] (rows `ld` apart) of output rows `rows`
@@ -234,9 +245,7 @@ func conv2dBackwardImages(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeM
         if let dbias {
             for o in 0..<g.oc {
                 let d = dy + (n * g.oc + o) * g.ohw
-                var s: Float = 0
-                for p in 0..<g.ohw { s += d[p] }
-                dbias[o] += s
+                dbias[o] += sum(d, count: g.ohw)
             }
         }
     }

@@ -42,6 +42,16 @@ func sum(_ y: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: Unsaf
     for i in 0..<count { y[i] = a[i] + b[i] }
 }
 
+/// Σ x[E], eight running sums at a time (a single running sum is one dependent add per element:
+/// float addition is not reassociated by the compiler).
+func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    var acc = SIMD8<Float>(), i = 0
+    while i &+ 8 <= count { acc += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self); i &+= 8 }
+    var s = acc.sum()
+    while i < count { s += x[i]; i &+= 1 }
+    return s
+}
+
 /// torch.cat along `dim`: y[outer, Σ d_i · inner] from x_i[outer, d_i · inner], where outer is the
 /// product of the dimensions before `dim` and inner of those after.
 func concatForward(_ y: UnsafeMutablePointer<Float>, _ xs: [UnsafePointer<Float>], sizes: [Int], outer: Int, inner: Int) {
