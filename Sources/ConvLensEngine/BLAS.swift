@@ -79,7 +79,8 @@ public enum BLAS {
         return nil
     }
 
-    static func cpuFlags() -> Set<String> {
+    /// The CPU feature flags from /proc/cpuinfo (empty where there is none).
+    public static func cpuFlags() -> Set<String> {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [] }
         for line in text.split(separator: "\n") where line.hasPrefix("flags") {
             guard let colon = line.firstIndex(of: ":") else { continue }

@@ -54,10 +54,12 @@ func trainConvnetChild(batches: Int) throws {
 }
 
 /// Runs a process and parses the last JSON object line it prints (numbers only).
-func childJSON(executable: URL, arguments: [String]) throws -> [String: Double] {
+func childJSON(executable: URL, arguments: [String], environment: [String: String] = [:]) throws -> [String: Double] {
     let p = Process(), out = Pipe()
     p.executableURL = executable
     p.arguments = arguments
+    if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+    p.standardError = FileHandle.nullDevice
     p.standardOutput = out
     try p.run()
     let data = out.fileHandleForReading.readDataToEndOfFile()

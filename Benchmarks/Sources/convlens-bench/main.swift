@@ -9,6 +9,7 @@ var args = Array(CommandLine.arguments.dropFirst())
 if args.first == "--child", args.count >= 3 {
     switch args[1] {
     case "train-convnet": try trainConvnetChild(batches: Int(args[2]) ?? 100)
+    case "sgemm-core": sgemmCoreChild(size: Int(args[2]) ?? 2048)
     default: fatalError("unknown child \(args[1])")
     }
     exit(0)
