@@ -108,14 +108,26 @@ struct OpVectorTests {
     }
 }
 
-/// maxPool2dForward's fast path for windows that lie inside the input (no padding or dilation)
-/// agrees exactly with the general kernel, ties and NaNs included.
+/// maxPool2dForward's fast paths (eight outputs at a time over the windows wholly inside the
+/// input, the general kernel on the padded or ceil-mode border) agree exactly with the general
+/// kernel everywhere, ties and NaNs included.
 struct MaxPoolFastPathTests {
-    @Test(arguments: [(2, 2, 14, 14), (2, 2, 28, 22), (2, 2, 16, 33), (3, 2, 15, 15), (2, 1, 9, 7), (3, 3, 12, 10)])
-    func fastPathEqualsGeneral(_ c: (Int, Int, Int, Int)) {
-        let (k, s, h, w) = c
-        let planes = 5, oh = (h - k) / s + 1, ow = (w - k) / s + 1
-        let win = Window(kernel: [k, k], stride: [s, s], padding: [0, 0])
+    @Test(arguments: [
+        (2, 2, 0, false, 14, 14), (2, 2, 0, false, 28, 22), (2, 2, 0, false, 16, 33), (3, 2, 0, false, 15, 15),
+        (2, 1, 0, false, 9, 7), (3, 3, 0, false, 12, 10), (3, 2, 1, false, 56, 56), (3, 2, 1, false, 13, 30),
+        (3, 1, 1, false, 12, 20), (3, 2, 0, true, 28, 28), (3, 2, 0, true, 14, 27), (2, 2, 0, true, 15, 15),
+        (3, 2, 0, false, 27, 27), (5, 1, 2, false, 9, 11),
+    ])
+    func fastPathEqualsGeneral(_ c: (Int, Int, Int, Bool, Int, Int)) {
+        let (k, s, pad, ceil, h, w) = c
+        func out(_ n: Int) -> Int {
+            let span = n + 2 * pad - k
+            var o = (ceil ? (span + s - 1) / s : span / s) + 1
+            if ceil && (o - 1) * s >= n + pad { o -= 1 }      // torch: the last window starts inside
+            return o
+        }
+        let planes = 5, oh = out(h), ow = out(w)
+        let win = Window(kernel: [k, k], stride: [s, s], padding: [pad, pad])
         let x = Tensor(zeros: [planes, h, w])
         for i in 0..<x.count { x[i] = Float((i * 37) % 7) - 3 }        // many ties
         x[3 * h * w + 5] = .nan; x[4 * h * w + w + 1] = .nan; x[4 * h * w + 2 * w + 2] = -.nan
@@ -126,5 +138,11 @@ struct MaxPoolFastPathTests {
         #expect(i1 == i2)
         #expect((0..<y1.count).allSatisfy { y1[$0] == y2[$0] || (y1[$0].isNaN && y2[$0].isNaN) })
         #expect((0..<y1.count).contains { y1[$0].isNaN })
+        // Without NaNs, the fast path's own result (no fallback) is the same too.
+        for i in 0..<x.count where x[i].isNaN { x[i] = 1 }
+        maxPool2dForward(y1.data, &i1, x.data, planes: planes, h: h, w: w, oh: oh, ow: ow, win)
+        maxPool2dGeneral(y2.data, &i2, x.data, planes: planes, h: h, w: w, oh: oh, ow: ow, win)
+        #expect(i1 == i2)
+        #expect(y1.values == y2.values)
     }
 }

@@ -8,38 +8,106 @@ import ConvLensGraph
 func maxPool2dForward(_ y: UnsafeMutablePointer<Float>, _ indices: UnsafeMutablePointer<Int32>, _ x: UnsafePointer<Float>,
                       planes: Int, h: Int, w: Int, oh: Int, ow: Int, _ win: Window) {
     let (kh, kw, sh, sw) = (win.kernel[0], win.kernel[1], win.stride[0], win.stride[1])
-    let interior = win.padding == [0, 0] && win.dilation == [1, 1] && (oh - 1) * sh + kh <= h && (ow - 1) * sw + kw <= w
-    guard interior, oh > 0, ow > 0 else { return maxPool2dGeneral(y, indices, x, planes: planes, h: h, w: w, oh: oh, ow: ow, win) }
-    // Every window lies inside the input (no padding, no dilation, no ceil-mode overhang): no
-    // clipping. A plane holding a NaN is redone by the general kernel, which has torch's exact rule.
+    let (ph, pw) = (win.padding[0], win.padding[1])
+    // The outputs whose window lies wholly inside the input: rows iLo..<iHi, columns jLo..<jHi.
+    func inside(pad: Int, stride: Int, k: Int, n: Int, count: Int) -> Range<Int> {
+        let lo = min(count, (pad + stride - 1) / stride)
+        let hi = n - k + pad < 0 ? lo : max(lo, min(count, (n - k + pad) / stride + 1))
+        return lo..<hi
+    }
+    let rows = inside(pad: ph, stride: sh, k: kh, n: h, count: oh), cols = inside(pad: pw, stride: sw, k: kw, n: w, count: ow)
+    let simd = win.dilation == [1, 1] && kw <= 3 && (sw == 1 || sw == 2)
+    guard simd, !rows.isEmpty, !cols.isEmpty else {
+        return maxPool2dGeneral(y, indices, x, planes: planes, h: h, w: w, oh: oh, ow: ow, win)
+    }
+    // Windows that padding or ceil mode clip: the general kernel, on the border only.
+    for (r, c) in [(0..<rows.lowerBound, 0..<ow), (rows.upperBound..<oh, 0..<ow), (rows, 0..<cols.lowerBound), (rows, cols.upperBound..<ow)]
+    where !r.isEmpty && !c.isEmpty {
+        maxPool2dGeneral(y, indices, x, planes: planes, h: h, w: w, oh: oh, ow: ow, win, rows: r, cols: c)
+    }
+    // The interior, eight outputs at a time. A plane holding a NaN is redone by the general
+    // kernel, which has torch's exact NaN rule.
     for p in 0..<planes {
         let xp = x + p * h * w, yp = y + p * oh * ow, ip = indices + p * oh * ow
-        var sawNaN = false
-        if kh == 2 && kw == 2 && sh == 2 && sw == 2 {
-            sawNaN = maxPool2x2Plane(yp, ip, xp, w: w, oh: oh, ow: ow, readable: (planes - p) * h * w)
+        let readable = (planes - p) * h * w
+        let sawNaN: Bool
+        if kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && rows == 0..<oh && cols == 0..<ow {
+            sawNaN = maxPool2x2Plane(yp, ip, xp, w: w, oh: oh, ow: ow, readable: readable)
         } else {
-            for i in 0..<oh {
-                let r0 = i &* sh
-                for j in 0..<ow {
-                    let c0 = j &* sw
-                    var at = r0 &* w &+ c0
-                    var best = xp[at]
-                    for a in 0..<kh {
-                        let row = (r0 &+ a) &* w &+ c0
-                        for b in 0..<kw {
-                            let q = row &+ b, v = xp[q]
-                            sawNaN = sawNaN || v != v
-                            let gt = v > best
-                            best = gt ? v : best; at = gt ? q : at
-                        }
-                    }
-                    yp[i &* ow &+ j] = best
-                    ip[i &* ow &+ j] = Int32(truncatingIfNeeded: at)
-                }
-            }
+            sawNaN = maxPoolInterior(yp, ip, xp, w: w, ow: ow, kh: kh, kw: kw, sh: sh, sw: sw, ph: ph, pw: pw,
+                                     rows: rows, cols: cols, readable: readable)
         }
         if sawNaN { maxPool2dGeneral(yp, ip, xp, planes: 1, h: h, w: w, oh: oh, ow: ow, win) }
     }
+}
+
+/// Max pooling of one plane's interior outputs (windows wholly inside the input; kernel width ≤ 3,
+/// stride 1 or 2 across, no dilation), eight outputs of a row at a time. A tap column of eight
+/// windows is one 8-float load (stride 1) or the even or odd lanes of a 16-float load (stride 2);
+/// taps are visited in row-major window order with strict >, so the first maximum wins as in torch.
+/// Loads may reach past the row into the next (read, never written) within `readable` floats.
+/// Returns whether a NaN was seen (lanes past the row's end may raise it needlessly).
+func maxPoolInterior(_ y: UnsafeMutablePointer<Float>, _ indices: UnsafeMutablePointer<Int32>, _ x: UnsafePointer<Float>,
+                     w: Int, ow: Int, kh: Int, kw: Int, sh: Int, sw: Int, ph: Int, pw: Int,
+                     rows: Range<Int>, cols: Range<Int>, readable: Int) -> Bool {
+    var nan = SIMDMask<SIMD8<Int32>>(repeating: false)
+    let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) &* Int32(sw)
+    let span = sw == 1 ? 8 + kw - 1 : 16 + (kw > 2 ? 2 : 0)      // floats a tap row's loads cover
+    var scalarFrom: [(Int, Int)] = []                              // (row, column) where loads would overrun
+    for i in rows {
+        let top = i &* sh &- ph
+        var j = cols.lowerBound
+        while j < cols.upperBound {
+            let c = j &* sw &- pw
+            if (top &+ kh &- 1) &* w &+ c &+ span > readable { scalarFrom.append((i, j)); break }
+            var best = SIMD8<Float>(repeating: 0), at = SIMD8<Int32>(repeating: 0)
+            for a in 0..<kh {
+                let r = (top &+ a) &* w &+ c
+                let row = x + r
+                for b in 0..<kw {
+                    let v: SIMD8<Float>
+                    if sw == 1 {
+                        v = UnsafeRawPointer(row + b).loadUnaligned(as: SIMD8<Float>.self)
+                    } else {
+                        let pair = UnsafeRawPointer(row + (b & ~1)).loadUnaligned(as: SIMD16<Float>.self)
+                        v = b & 1 == 0 ? pair.evenHalf : pair.oddHalf
+                    }
+                    nan = nan .| (v .!= v)
+                    let q = lanes &+ Int32(truncatingIfNeeded: r &+ b)
+                    if a == 0 && b == 0 { best = v; at = q; continue }
+                    let m = v .> best
+                    best.replace(with: v, where: m); at.replace(with: q, where: m)
+                }
+            }
+            let n = min(8, cols.upperBound &- j), yr = y + (i &* ow &+ j), ir = indices + (i &* ow &+ j)
+            if n == 8 {
+                UnsafeMutableRawPointer(yr).storeBytes(of: best, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(ir).storeBytes(of: at, as: SIMD8<Int32>.self)
+            } else {
+                for t in 0..<n { yr[t] = best[t]; ir[t] = at[t] }
+            }
+            j &+= 8
+        }
+    }
+    var sawNaN = any(nan)
+    // The last outputs of the tensor, where eight-wide loads would read past its end: one by one.
+    for (i, j0) in scalarFrom {
+        let top = i &* sh &- ph
+        for j in j0..<cols.upperBound {
+            let c = j &* sw &- pw
+            var at = top &* w &+ c, best = x[at]
+            for a in 0..<kh {
+                for b in 0..<kw {
+                    let q = (top &+ a) &* w &+ c &+ b, v = x[q]
+                    if v != v { sawNaN = true }
+                    if v > best { best = v; at = q }
+                }
+            }
+            y[i &* ow &+ j] = best
+            indices[i &* ow &+ j] = Int32(truncatingIfNeeded: at)
+        }
+    }
+    return sawNaN
 }
 
 /// One plane of 2×2 stride-2 max pooling with every window inside (the classic pool after a
@@ -99,7 +167,8 @@ func maxPool2x2Plane(_ y: UnsafeMutablePointer<Float>, _ indices: UnsafeMutableP
 
 /// maxPool2dForward for any window: padding, dilation, windows clipped by ceil mode.
 func maxPool2dGeneral(_ y: UnsafeMutablePointer<Float>, _ indices: UnsafeMutablePointer<Int32>, _ x: UnsafePointer<Float>,
-                      planes: Int, h: Int, w: Int, oh: Int, ow: Int, _ win: Window) {
+                      planes: Int, h: Int, w: Int, oh: Int, ow: Int, _ win: Window, rows: Range<Int>? = nil, cols: Range<Int>? = nil) {
+    let rows = rows ?? 0..<oh, cols = cols ?? 0..<ow
     let (kh, kw, sh, sw) = (win.kernel[0], win.kernel[1], win.stride[0], win.stride[1])
     let (ph, pw, dh, dw) = (win.padding[0], win.padding[1], win.dilation[0], win.dilation[1])
     // Valid kernel taps per output column, computed once: b in bLo[j]..<bHi[j] keeps iw inside.
@@ -115,12 +184,12 @@ func maxPool2dGeneral(_ y: UnsafeMutablePointer<Float>, _ indices: UnsafeMutable
         bHi.withUnsafeBufferPointer { bHi in
             for p in 0..<planes {
                 let xp = x + p * h * w, yp = y + p * oh * ow, ip = indices + p * oh * ow
-                for i in 0..<oh {
+                for i in rows {
                     var aLo = 0, aHi = kh
                     let hbase = i * sh - ph
                     while aLo < kh && hbase + aLo * dh < 0 { aLo += 1 }
                     while aHi > aLo && hbase + (aHi - 1) * dh >= h { aHi -= 1 }
-                    for j in 0..<ow {
+                    for j in cols {
                         let wbase = j * sw - pw, b0 = bLo[j], b1 = bHi[j]
                         guard aLo < aHi && b0 < b1 else { yp[i * ow + j] = -.infinity; ip[i * ow + j] = -1; continue }
                         // Fast scan with selects (no unpredictable branches); seeded with the first tap,
