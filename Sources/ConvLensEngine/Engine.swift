@@ -78,8 +78,8 @@ public final class Engine: @unchecked Sendable {
     /// An engine over `weights`, which must hold exactly the graph's state_dict (parameters and
     /// buffers) with the right shapes; otherwise the error lists every missing, unexpected and
     /// wrongly shaped key. The engine takes the tensors as they are (no copy: it shares their storage).
-    /// `fuse: false` runs every node as the graph says (no `fuseReluIntoPools`): `verify` checks
-    /// each node's own kernel that way.
+    /// `fuse: false` runs every node as the graph says, with its direct kernel (no
+    /// `fuseReluIntoPools`, no Winograd convolutions): `verify` checks each node's own kernel that way.
     public init(graph: ModelGraph, weights: [String: Tensor], dropoutSeed: UInt64 = 0, fuse: Bool = true) throws(EngineError) {
         self.graph = graph
         let entries = graph.stateDict()
@@ -108,7 +108,7 @@ public final class Engine: @unchecked Sendable {
         auxLossWeight = graph.className == "Inception3" ? 0.4 : 0.3
         col = Tensor(zeros: [1])
         plan = graph.nodes.map(makePlan)
-        if fuse { fuseReluIntoPools() }
+        if fuse { fuseReluIntoPools() } else { for i in plan.indices { plan[i].conv?.winograd = false } }
         let colCount = plan.compactMap { $0.conv?.colCount }.max() ?? 1
         col = Tensor(zeros: [max(colCount, 1)])
     }

@@ -4,33 +4,38 @@ import Testing
 
 /// The engine's execution fusions (ReLU folded into the max pool after it; gradients passed in
 /// place through elementwise nodes) change no number: a fused and an unfused engine give the same
-/// logits, loss, input and parameter gradients, in train and eval mode.
+/// logits, loss, input and parameter gradients, in train and eval mode, bit for bit. Winograd
+/// convolutions (on by default, off in the unfused engine) change the rounding only: within 1e-5.
 struct FusionTests {
     @Test(arguments: [("convnet", [4, 1, 28, 28]), ("lenet5", [3, 1, 32, 32]), ("resnet18", [2, 3, 40, 40])])
     func fusedEqualsUnfused(_ c: (String, [Int])) throws {
         let graph = try Registry.graph(c.0, input: c.1)
         let fused = try Engine(graph: graph, weights: Verify.weights(graph))
+        let winograd = try Engine(graph: graph, weights: Verify.weights(graph))
         let plain = try Engine(graph: graph, weights: Verify.weights(graph), fuse: false)
+        for i in fused.plan.indices { fused.plan[i].conv?.winograd = false }
         #expect(fused.plan.contains { $0.poolAppliesRelu }, "\(c.0) has a ReLU → max pool pair to fuse")
-        #expect(!plain.plan.contains { $0.poolAppliesRelu || $0.reluFusedIntoPool })
+        #expect(!plain.plan.contains { $0.poolAppliesRelu || $0.reluFusedIntoPool || $0.conv?.winograd == true })
+        #expect(winograd.plan.contains { $0.conv?.winograd == true } == (c.0 == "resnet18"))
         // Inputs shifted negative too, so some pooling windows are all ≤ 0 after the ReLU.
         let x = HashInit.input(shape: c.1)
         for i in 0..<x.count where i % 3 == 0 { x[i] -= 1.5 }
         let targets = HashInit.target(count: c.1[0], classes: graph.nodes[graph.output].outputShape[1])
         for training in [true, false] {
             var results: [(Tensor, Double, Tensor, [String: Tensor])] = []
-            for e in [fused, plain] {
+            for e in [fused, plain, winograd] {
                 let logits = try e.forward(x, training: training).copy()
                 let (loss, _, d, aux) = try e.crossEntropy(targets: targets)
                 e.zeroGradients()
                 let dx = try e.backward(d, auxGradients: aux, inputGradient: true)
                 results.append((logits, loss, dx, e.gradients.mapValues { $0.copy() }))
             }
-            let (a, b) = (results[0], results[1])
-            #expect(a.0.values == b.0.values, "\(c.0) logits (training \(training))")
-            #expect(a.1 == b.1)
-            #expect(a.2.values == b.2.values, "\(c.0) input gradient (training \(training))")
-            for k in fused.parameterKeys { #expect(a.3[k]!.values == b.3[k]!.values, "\(c.0) grad \(k)") }
+            let (a, b, w) = (results[0], results[1], results[2])
+            let same = a.0.values == b.0.values && a.1 == b.1 && a.2.values == b.2.values
+                && fused.parameterKeys.allSatisfy { a.3[$0]!.values == b.3[$0]!.values }
+            #expect(same, "\(c.0): fused and unfused differ (training \(training))")
+            let worst = [relativeError(w.0, b.0), relativeError(w.2, b.2)] + fused.parameterKeys.map { relativeError(w.3[$0]!, b.3[$0]!) }
+            #expect(worst.max()! < 1e-5, "\(c.0) Winograd vs direct (training \(training)): \(worst.max()!)")
         }
     }
 }
@@ -72,5 +77,35 @@ struct ConvTilingTests {
                 #expect(err < 1e-5, "\(name) with tileRows \(g.tileRows), imagesPerGEMM \(g.imagesPerGEMM): \(err)")
             }
         }
+    }
+}
+
+/// Winograd F(2×2, 3×3) forward against the direct im2col kernel: odd and even sizes (partial
+/// tiles), padding 0–2, bias or none, batches split over threads or one image, several bands.
+struct WinogradTests {
+    @Test(arguments: [
+        (32, 32, 1, true, [2, 32, 14, 14]), (48, 40, 1, false, [3, 48, 9, 11]), (32, 64, 0, true, [1, 32, 7, 20]),
+        (64, 32, 2, true, [2, 64, 5, 6]), (32, 32, 1, true, [4, 32, 56, 34]), (40, 36, 1, true, [1, 40, 3, 3]),
+    ])
+    func winogradEqualsDirect(_ c: (Int, Int, Int, Bool, [Int])) throws {
+        let (cin, cout, pad, bias, shape) = c
+        let layer = Conv2d(inChannels: cin, outChannels: cout, kernelSize: [3, 3], stride: [1, 1], padding: [pad, pad], bias: bias)
+        let out = try layer.outputShape([shape])
+        let wino = ConvGeometry(input: shape, output: out, layer: layer)
+        #expect(wino.winograd)
+        var direct = wino
+        direct.winograd = false
+        var rng = RandomSource(seed: 11)
+        func random(_ s: [Int]) -> Tensor { let t = Tensor(zeros: s); for i in 0..<t.count { t[i] = Float(rng.normal()) }; return t }
+        let x = random(shape), w = random(layer.parameters[0].shape), b = bias ? random([cout]) : nil
+        let y1 = Tensor(zeros: out), y2 = Tensor(zeros: out)
+        for i in 0..<y1.count { y1[i] = .nan }            // every output must be written
+        let col = Tensor(zeros: [max(wino.colCount, direct.colCount)])
+        let macs = conv2dForward(y1.data, x.data, w.data, b?.data, wino, col: col.data)
+        conv2dForward(y2.data, x.data, w.data, b?.data, direct, col: col.data)
+        #expect(macs == layer.macs(inputs: [shape], output: out))
+        #expect(!(0..<y1.count).contains { y1[$0].isNaN })
+        let err = relativeError(y1, y2)
+        #expect(err < 1e-5, "relative error \(err)")
     }
 }

@@ -22,6 +22,9 @@ public struct ConvGeometry: Sendable {
     /// (VGG's 224×224×576 is 115 MB) is built and multiplied a band of rows at a time, so it stays
     /// in cache between im2col writing it and the GEMM reading it.
     public var tileRows: Int = 1
+    /// The forward pass runs Winograd F(2×2, 3×3) (see Conv2dWinograd.swift); on by default where
+    /// it applies (`winogradEligible`). `verify` turns it off to check the direct kernel.
+    public var winograd = false
     /// Floats of the scratch buffer: unbatched, the columns [K, tileRows·OW] of one band; batched,
     /// the columns [K, B·OH·OW] plus the GEMM output [OC, B·OH·OW].
     /// When the passes split the batch over two threads (see Conv2dSplit.swift), each thread's
@@ -31,7 +34,8 @@ public struct ConvGeometry: Sendable {
     }
     /// Floats one thread's scratch needs for this geometry.
     var serialColCount: Int {
-        imagesPerGEMM > 1 ? imagesPerGEMM * ohw * (k + oc) : (isPointwise ? 0 : k * tileRows * ow)
+        let im2col = imagesPerGEMM > 1 ? imagesPerGEMM * ohw * (k + oc) : (isPointwise ? 0 : k * tileRows * ow)
+        return winograd ? max(im2col, winogradColCount) : im2col
     }
     /// Multiply-accumulates of one forward call: N·OC·OH·OW·K.
     public var macs: Int { n * oc * ohw * k }
@@ -43,6 +47,7 @@ public struct ConvGeometry: Sendable {
         ph = l.padding[0]; pw = l.padding[1]; dh = l.dilation[0]; dw = l.dilation[1]; groups = l.groups
         imagesPerGEMM = Self.imagesPerGEMM(n: n, groups: groups, ohw: ohw, k: k)
         tileRows = max(1, min(oh, max((Self.minColumns + ow - 1) / max(ow, 1), Self.cacheFloats / max(1, k * ow))))
+        winograd = winogradEligible
     }
 
     /// Column floats that stay in a core's cache (L2 here is 512 KB) between im2col and the GEMM.
@@ -177,6 +182,7 @@ func conv2dForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, 
 /// The forward pass over all of g's images on the calling thread; `parallel` lets im2col use two threads.
 func conv2dForwardImages(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                          _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>, parallel: Bool) -> Int {
+    if g.winograd { return conv2dForwardWinograd(y, x, weight, bias, g, col: col, parallel: parallel) }
     if g.imagesPerGEMM > 1 { return conv2dForwardBatched(y, x, weight, bias, g, col: col, parallel: parallel) }
     var macs = 0
     for n in 0..<g.n {
