@@ -85,7 +85,7 @@ struct ConvTilingTests {
 struct WinogradTests {
     @Test(arguments: [
         (32, 32, 1, true, [2, 32, 14, 14]), (48, 40, 1, false, [3, 48, 9, 11]), (32, 64, 0, true, [1, 32, 7, 20]),
-        (64, 32, 2, true, [2, 64, 5, 6]), (32, 32, 1, true, [4, 32, 56, 34]), (40, 36, 1, true, [1, 40, 3, 3]),
+        (64, 32, 2, true, [2, 64, 5, 6]), (32, 32, 1, true, [4, 32, 56, 34]), (40, 36, 1, true, [1, 40, 3, 3]), (512, 64, 1, true, [5, 512, 7, 7]), (64, 64, 1, false, [6, 64, 8, 8]),
     ])
     func winogradEqualsDirect(_ c: (Int, Int, Int, Bool, [Int])) throws {
         let (cin, cout, pad, bias, shape) = c

@@ -29,10 +29,17 @@ extension ConvGeometry {
     var winogradPaddedWidth: Int { 2 * ((tilesAcross + 7) / 8 * 8) + 18 }
     /// Tile rows per band: V [16, C, band·tiles across] within ~128K floats.
     var winogradBandRows: Int { max(1, min(tilesDown, (128 << 10) / max(1, 16 * max(c, oc) * tilesAcross))) }
-    /// Scratch floats for one thread: the padded image, U, V and M of a band.
+    /// Images whose tiles share the 16 GEMMs: small feature maps (ResNet's 7×7 is 16 tiles) would
+    /// make GEMMs too thin, so whole images are grouped up to ≥ 64 tiles or the band's budget.
+    var winogradImages: Int {
+        let perImage = tilesDown * tilesAcross
+        guard winogradBandRows >= tilesDown else { return 1 }
+        return max(1, min(n, max((64 + perImage - 1) / perImage, (128 << 10) / max(1, 16 * max(c, oc) * perImage))))
+    }
+    /// Scratch floats for one thread: the padded images, U, and V and M of a band.
     var winogradColCount: Int {
-        let tiles = winogradBandRows * tilesAcross
-        return c * (2 * tilesDown + 2) * winogradPaddedWidth + 16 * oc * c + 16 * c * tiles + 16 * oc * tiles + 8
+        let images = winogradImages, tiles = images * winogradBandRows * tilesAcross
+        return images * c * (2 * tilesDown + 2) * winogradPaddedWidth + 16 * oc * c + 16 * c * tiles + 16 * oc * tiles + 8
     }
 }
 
@@ -64,30 +71,34 @@ func winogradFilters(_ u: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<F
 func conv2dForwardWinograd(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                            _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>, parallel: Bool) -> Int {
     let (c, oc, tw, th) = (g.c, g.oc, g.tilesAcross, g.tilesDown)
-    let wp = g.winogradPaddedWidth, hp = 2 * th + 2
-    let band = g.winogradBandRows
-    let xpad = col, u = xpad + c * hp * wp
-    let v = u + 16 * oc * c, maxTiles = band * tw, m = v + 16 * c * maxTiles
+    let wp = g.winogradPaddedWidth, hp = 2 * th + 2, padded = c * hp * wp
+    let band = g.winogradBandRows, group = g.winogradImages
+    let xpad = col, u = xpad + group * padded
+    let v = u + 16 * oc * c, m = v + 16 * c * group * band * tw
     winogradFilters(u, weight, oc: oc, c: c)
-    xpad.update(repeating: 0, count: c * hp * wp)
-    for n in 0..<g.n {
-        // The zero-padded image: input (i, j) at padded (i + ph, j + pw).
-        let xn = x + n * c * g.h * g.w
-        for ci in 0..<c {
-            for i in 0..<g.h where i + g.ph < hp {
-                let dst = xpad + ci * hp * wp + (i + g.ph) * wp + g.pw
-                let count = min(g.w, wp - g.pw)
-                dst.update(from: xn + (ci * g.h + i) * g.w, count: count)
+    xpad.update(repeating: 0, count: group * padded)
+    for n0 in stride(from: 0, to: g.n, by: group) {
+        let images = min(group, g.n - n0)
+        // The zero-padded images: input (i, j) at padded (i + ph, j + pw).
+        for j in 0..<images {
+            let xn = x + (n0 + j) * c * g.h * g.w, xp = xpad + j * padded
+            for ci in 0..<c {
+                for i in 0..<g.h where i + g.ph < hp {
+                    (xp + ci * hp * wp + (i + g.ph) * wp + g.pw).update(from: xn + (ci * g.h + i) * g.w, count: min(g.w, wp - g.pw))
+                }
             }
         }
-        let yn = y + n * oc * g.ohw
         for ty0 in stride(from: 0, to: th, by: band) {
-            let rows = min(band, th - ty0), tiles = rows * tw
-            winogradInput(v, xpad, c: c, hp: hp, wp: wp, tw: tw, ty0: ty0, rows: rows, ld: tiles)
+            let rows = min(band, th - ty0), perImage = rows * tw, tiles = images * perImage
+            for j in 0..<images {
+                winogradInput(v + j * perImage, xpad + j * padded, c: c, hp: hp, wp: wp, tw: tw, ty0: ty0, rows: rows, ld: tiles)
+            }
             for xi in 0..<16 {
                 gemm(parallel, .none, .none, oc, tiles, c, 1, u + xi * oc * c, c, v + xi * c * tiles, tiles, 0, m + xi * oc * tiles, tiles)
             }
-            winogradOutput(yn, m, bias, oc: oc, oh: g.oh, ow: g.ow, tw: tw, ty0: ty0, rows: rows, ld: tiles)
+            for j in 0..<images {
+                winogradOutput(y + (n0 + j) * oc * g.ohw, m + j * perImage, bias, oc: oc, oh: g.oh, ow: g.ow, tw: tw, ty0: ty0, rows: rows, ld: tiles)
+            }
         }
     }
     return g.macs
