@@ -5,9 +5,10 @@ import Testing
 /// The engine's execution fusions (ReLU folded into the max pool after it; gradients passed in
 /// place through elementwise nodes) change no number: a fused and an unfused engine give the same
 /// logits, loss, input and parameter gradients, in train and eval mode, bit for bit. Winograd
-/// convolutions (on by default, off in the unfused engine) change the rounding only: within 1e-5.
+/// convolutions (on by default, off in the unfused engine) change the rounding only: within 1e-4
+/// over a whole model (the PyTorch tolerance for logits), 1e-5 per convolution (WinogradTests).
 struct FusionTests {
-    @Test(arguments: [("convnet", [4, 1, 28, 28]), ("lenet5", [3, 1, 32, 32]), ("resnet18", [2, 3, 40, 40])])
+    @Test(arguments: [("convnet", [4, 1, 28, 28]), ("lenet5", [3, 1, 32, 32]), ("resnet18", [2, 3, 56, 56])])
     func fusedEqualsUnfused(_ c: (String, [Int])) throws {
         let graph = try Registry.graph(c.0, input: c.1)
         let fused = try Engine(graph: graph, weights: Verify.weights(graph))
@@ -35,7 +36,7 @@ struct FusionTests {
                 && fused.parameterKeys.allSatisfy { a.3[$0]!.values == b.3[$0]!.values }
             #expect(same, "\(c.0): fused and unfused differ (training \(training))")
             let worst = [relativeError(w.0, b.0), relativeError(w.2, b.2)] + fused.parameterKeys.map { relativeError(w.3[$0]!, b.3[$0]!) }
-            #expect(worst.max()! < 1e-5, "\(c.0) Winograd vs direct (training \(training)): \(worst.max()!)")
+            #expect(worst.max()! < 1e-4, "\(c.0) Winograd vs direct (training \(training)): \(worst.max()!)")
         }
     }
 }
@@ -91,8 +92,9 @@ struct WinogradTests {
         let (cin, cout, pad, bias, shape) = c
         let layer = Conv2d(inChannels: cin, outChannels: cout, kernelSize: [3, 3], stride: [1, 1], padding: [pad, pad], bias: bias)
         let out = try layer.outputShape([shape])
-        let wino = ConvGeometry(input: shape, output: out, layer: layer)
-        #expect(wino.winograd)
+        var wino = ConvGeometry(input: shape, output: out, layer: layer)
+        #expect(wino.winograd == ((out[2] + 1) / 2 * ((out[3] + 1) / 2) >= 36))   // on by default from ~12×12 up
+        wino.winograd = true
         var direct = wino
         direct.winograd = false
         var rng = RandomSource(seed: 11)
