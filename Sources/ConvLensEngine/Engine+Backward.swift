@@ -61,7 +61,7 @@ extension Engine {
         switch node.layer {
         case .relu:
             let (dyp, yp) = (dy.data, y!.data)
-            parallelHalves(dy.count, work: dy.count) { r in reluMask(dyp + r.lowerBound, yp + r.lowerBound, count: r.count) }
+            parallelChunks(dy.count, work: dy.count) { r in reluMask(dyp + r.lowerBound, yp + r.lowerBound, count: r.count) }
         case .dropout:
             if case .mask(let m) = saved[node.index] { let d = dy.data; for i in 0..<dy.count { d[i] *= m[i] } }
         default: break
@@ -84,7 +84,7 @@ extension Engine {
             guard case .stats(let mean, let invstd) = saved[node.index] else { return }
             let (gw, gb, dyp, xp, wp, mp, ip) = (grad(p.weight), grad(p.bias), dy.data, x.data, param(p.weight), mean.data, invstd.data)
             let (n, c, hw, batchStats) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3], lastTraining || p.runningMean == nil)
-            parallelHalves(c, work: x.count) { r in
+            parallelChunks(c, work: x.count) { r in
                 batchNorm2dBackward(dx, gw, gb, dyp, xp, wp, mp, ip, n: n, c: c, hw: hw, training: batchStats, channels: r)
             }
         case .maxPool2d:
@@ -106,7 +106,7 @@ extension Engine {
         case .relu:
             guard let dx, let y else { return }
             let (dyp, yp) = (dy.data, y.data)
-            parallelHalves(dy.count, work: dy.count) { r in reluBackward(dx + r.lowerBound, dyp + r.lowerBound, yp + r.lowerBound, count: r.count) }
+            parallelChunks(dy.count, work: dy.count) { r in reluBackward(dx + r.lowerBound, dyp + r.lowerBound, yp + r.lowerBound, count: r.count) }
         case .dropout:
             guard let dx else { return }
             if case .mask(let m) = saved[node.index] { dropoutBackward(dx, dy.data, m.data, count: dy.count) } else { accumulate(dx, dy.data, count: dy.count) }

@@ -81,14 +81,14 @@ extension Engine {
                 }
                 let (yp, mp, ip, xp, wp, bp) = (y.data, mean.data, invstd.data, x.data, param(p.weight), param(p.bias))
                 let (rm, rv) = (training ? param(p.runningMean) : nil, training ? param(p.runningVar) : nil)
-                parallelHalves(c, work: x.count) { r in
+                parallelChunks(c, work: x.count) { r in
                     batchNorm2dTrainForward(yp, mp, ip, xp, wp, bp, runningMean: rm, runningVar: rv,
                                             n: n, c: c, hw: hw, eps: l.epsValue, momentum: momentum, channels: r)
                 }
             } else {
                 let (yp, mp, ip, xp, wp, bp) = (y.data, mean.data, invstd.data, x.data, param(p.weight), param(p.bias))
                 let (rm, rv) = (param(p.runningMean)!, param(p.runningVar)!)
-                parallelHalves(c, work: x.count) { r in
+                parallelChunks(c, work: x.count) { r in
                     batchNorm2dEvalForward(yp, mp, ip, xp, wp, bp, runningMean: rm, runningVar: rv, n: n, c: c, hw: hw, eps: l.epsValue, channels: r)
                 }
             }
@@ -105,7 +105,7 @@ extension Engine {
             var idx = [Int32](unsafeUninitializedCapacity: y.count) { _, n in n = y.count }   // every entry is written below
             idx.withUnsafeMutableBufferPointer { ib in
                 let (yp, ip, xp, h, w, oh, ow) = (y.data, ib.baseAddress!, x.data, x.shape[2], x.shape[3], y.shape[2], y.shape[3])
-                parallelHalves(x.shape[0] * x.shape[1], work: x.count) { r in
+                parallelChunks(x.shape[0] * x.shape[1], work: x.count) { r in
                     maxPool2dForward(yp + r.lowerBound * oh * ow, ip + r.lowerBound * oh * ow, xp + r.lowerBound * h * w,
                                      planes: r.count, h: h, w: w, oh: oh, ow: ow, l.window!)
                 }
@@ -113,7 +113,7 @@ extension Engine {
             saved[node.index] = .indices(idx)
             if p.poolAppliesRelu {
                 let yp = y.data
-                parallelHalves(y.count, work: y.count) { r in reluForward(yp + r.lowerBound, yp + r.lowerBound, count: r.count) }
+                parallelChunks(y.count, work: y.count) { r in reluForward(yp + r.lowerBound, yp + r.lowerBound, count: r.count) }
             }
             return y
         case .avgPool2d(let l):
@@ -132,7 +132,7 @@ extension Engine {
                 return y
             }
             let (yp, xp) = (y.data, x.data)
-            parallelHalves(x.count, work: x.count) { r in reluForward(yp + r.lowerBound, xp + r.lowerBound, count: r.count) }
+            parallelChunks(x.count, work: x.count) { r in reluForward(yp + r.lowerBound, xp + r.lowerBound, count: r.count) }
             return y
         case .dropout(let l):
             guard training, l.probability > 0 else { return x }
@@ -147,7 +147,7 @@ extension Engine {
             let (yp, ap) = (y.data, x.data)
             if xs.count == 2 {
                 let bp = xs[1].data
-                parallelHalves(y.count, work: y.count) { r in sum(yp + r.lowerBound, ap + r.lowerBound, bp + r.lowerBound, count: r.count) }
+                parallelChunks(y.count, work: y.count) { r in sum(yp + r.lowerBound, ap + r.lowerBound, bp + r.lowerBound, count: r.count) }
             } else {
                 yp.update(from: ap, count: y.count)
                 for other in xs.dropFirst() { accumulate(yp, other.data, count: y.count) }

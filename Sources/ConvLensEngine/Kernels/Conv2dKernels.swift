@@ -30,7 +30,7 @@ public struct ConvGeometry: Sendable {
     /// When the passes split the batch over two threads (see Conv2dSplit.swift), each thread's
     /// share follows the same layout, one after the other.
     public var colCount: Int {
-        max(serialColCount, splitsBatch ? 2 * images(0..<(n + 1) / 2).serialColCount + oc * k + oc : 0)
+        max(serialColCount, splitsBatch ? batchParts * partColCount + (batchParts - 1) * (oc * k + oc) : 0)
     }
     /// Floats one thread's scratch needs for this geometry.
     var serialColCount: Int {
@@ -266,22 +266,24 @@ func gemm(_ parallel: Bool, _ transA: BLAS.Transpose, _ transB: BLAS.Transpose, 
     else { BLAS.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) }
 }
 
-/// im2col split over channel halves on two threads (between GEMMs: the other core is idle then).
+/// im2col split over channel blocks, one per ConvLens thread (between GEMMs: the other cores are idle then).
 func parallelIm2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry, rows: Range<Int>) {
-    guard g.cg >= 2 && g.k * rows.count * g.ow >= 65536 && BLAS.threads >= 2 else { return im2col(col, x, g, rows: rows) }
+    let parts = min(BLAS.threads, g.cg)
+    guard parts >= 2 && g.k * rows.count * g.ow >= 65536 else { return im2col(col, x, g, rows: rows) }
     let (colAddr, xAddr) = (Int(bitPattern: col), Int(bitPattern: x))
-    DispatchQueue.concurrentPerform(iterations: 2) { part in
-        let range = (part * g.cg / 2)..<((part + 1) * g.cg / 2)
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+        let range = (part * g.cg / parts)..<((part + 1) * g.cg / parts)
         im2col(UnsafeMutablePointer<Float>(bitPattern: colAddr)!, UnsafePointer<Float>(bitPattern: xAddr)!, g, channels: range, rows: rows)
     }
 }
 
-/// col2im split over channel halves (each half writes its own dx channels).
+/// col2im split over channel blocks (each block writes its own dx channels).
 func parallelCol2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g: ConvGeometry, rows: Range<Int>) {
-    guard g.cg >= 2 && g.k * rows.count * g.ow >= 65536 && BLAS.threads >= 2 else { return col2im(dx, dcol, g, rows: rows) }
+    let parts = min(BLAS.threads, g.cg)
+    guard parts >= 2 && g.k * rows.count * g.ow >= 65536 else { return col2im(dx, dcol, g, rows: rows) }
     let (dxAddr, colAddr) = (Int(bitPattern: dx), Int(bitPattern: dcol))
-    DispatchQueue.concurrentPerform(iterations: 2) { part in
-        let range = (part * g.cg / 2)..<((part + 1) * g.cg / 2)
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+        let range = (part * g.cg / parts)..<((part + 1) * g.cg / parts)
         col2im(UnsafeMutablePointer<Float>(bitPattern: dxAddr)!, UnsafePointer<Float>(bitPattern: colAddr)!, g, channels: range, rows: rows)
     }
 }

@@ -76,13 +76,15 @@ func concatBackward(_ dxs: [UnsafeMutablePointer<Float>?], _ dy: UnsafePointer<F
 }
 
 
-/// Splits 0..<count into two halves run on two threads when there is enough work (memory-bound
-/// kernels between GEMMs, when BLAS's own threads are idle: never more threads than cores).
-func parallelHalves(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
-    guard count >= 2, work >= 1 << 16, BLAS.availableCores >= 2 else { return body(0..<count) }
+/// Splits 0..<count into one contiguous chunk per ConvLens thread when there is enough work
+/// (memory-bound kernels between GEMMs; OpenBLAS runs no threads of its own: never more threads
+/// than cores).
+func parallelChunks(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+    let parts = min(BLAS.threads, count)
+    guard parts >= 2, work >= 1 << 16 else { return body(0..<count) }
     withoutActuallyEscaping(body) { f in
         let box = UnsafeSendableBox(f)
-        DispatchQueue.concurrentPerform(iterations: 2) { part in box.value((part * count / 2)..<((part + 1) * count / 2)) }
+        DispatchQueue.concurrentPerform(iterations: parts) { part in box.value((part * count / parts)..<((part + 1) * count / parts)) }
     }
 }
 
