@@ -48,12 +48,12 @@ extension ConvGeometry {
 
 /// U[16, OC, C] = G·g·Gᵀ for every 3×3 filter g of weight[OC, C, 3, 3].
 /// G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
-func winogradFilters(_ u: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>, oc: Int, c: Int) {
+func winogradFilters(_ u: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>, oc: Int, c: Int, outputs: Range<Int>? = nil) {
     let plane = oc * c
     @inline(__always) func g4(_ a: Float, _ b: Float, _ d: Float) -> (Float, Float, Float, Float) {
         (a, 0.5 * (a + b + d), 0.5 * (a - b + d), d)
     }
-    for o in 0..<oc {
+    for o in outputs ?? 0..<oc {
         for ci in 0..<c {
             let g = weight + (o * c + ci) * 9
             // G·g, column by column: t_j = G·(g0j, g1j, g2j).
@@ -78,7 +78,11 @@ func conv2dForwardWinograd(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<
     let band = g.winogradBandRows, group = g.winogradImages
     let xpad = col, u = xpad + group * padded
     let v = u + 16 * oc * c, m = v + 16 * c * group * band * tw
-    winogradFilters(u, weight, oc: oc, c: c)
+    // With `parallel` (a batch of one) the transforms split over channels too, not only the GEMMs.
+    func chunks(_ count: Int, _ body: (Range<Int>) -> Void) {
+        if parallel { parallelChunks(count, work: 1 << 16, body) } else { body(0..<count) }
+    }
+    chunks(oc) { winogradFilters(u, weight, oc: oc, c: c, outputs: $0) }
     xpad.update(repeating: 0, count: group * padded)
     for n0 in stride(from: 0, to: g.n, by: group) {
         let images = min(group, g.n - n0)
@@ -93,14 +97,19 @@ func conv2dForwardWinograd(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<
         }
         for ty0 in stride(from: 0, to: th, by: band) {
             let rows = min(band, th - ty0), perImage = rows * tw, tiles = images * perImage
-            for j in 0..<images {
-                winogradInput(v + j * perImage, xpad + j * padded, c: c, hp: hp, wp: wp, tw: tw, ty0: ty0, rows: rows, ld: tiles)
+            chunks(c) { channels in
+                for j in 0..<images {
+                    winogradInput(v + j * perImage, xpad + j * padded, c: c, hp: hp, wp: wp, tw: tw, ty0: ty0, rows: rows, ld: tiles, channels: channels)
+                }
             }
             for xi in 0..<16 {
                 gemm(parallel, .none, .none, oc, tiles, c, 1, u + xi * oc * c, c, v + xi * c * tiles, tiles, 0, m + xi * oc * tiles, tiles)
             }
-            for j in 0..<images {
-                winogradOutput(y + (n0 + j) * oc * g.ohw, m + j * perImage, bias, oc: oc, oh: g.oh, ow: g.ow, tw: tw, ty0: ty0, rows: rows, ld: tiles)
+            chunks(oc) { outputs in
+                for j in 0..<images {
+                    winogradOutput(y + (n0 + j) * oc * g.ohw, m + j * perImage, bias, oc: oc, oh: g.oh, ow: g.ow, tw: tw, ty0: ty0, rows: rows,
+                                   ld: tiles, outputs: outputs)
+                }
             }
         }
     }
@@ -110,7 +119,7 @@ func conv2dForwardWinograd(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<
 /// V[16, C, tiles] (rows `ld` apart per (ξ, c)) = Bᵀ·d·B for the tiles of tile rows ty0 ..< ty0+rows.
 /// Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
 func winogradInput(_ v: UnsafeMutablePointer<Float>, _ xpad: UnsafePointer<Float>, c: Int, hp: Int, wp: Int,
-                   tw: Int, ty0: Int, rows: Int, ld: Int) {
+                   tw: Int, ty0: Int, rows: Int, ld: Int, channels: Range<Int>? = nil) {
     typealias V8 = SIMD8<Float>
     let plane = c * ld
     // One patch row for eight tiles, times B: columns 0−2, 1+2, 2−1, 1−3.
@@ -120,7 +129,7 @@ func winogradInput(_ v: UnsafeMutablePointer<Float>, _ xpad: UnsafePointer<Float
         let (d0, d1, d2, d3) = (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
         return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
     }
-    for ci in 0..<c {
+    for ci in channels ?? 0..<c {
         let xc = xpad + ci * hp * wp
         for r in 0..<rows {
             let top = xc + 2 * (ty0 + r) * wp
@@ -149,10 +158,10 @@ func winogradInput(_ v: UnsafeMutablePointer<Float>, _ xpad: UnsafePointer<Float
 /// Aᵀ = [1 1 1 0; 0 1 −1 −1]. Loads of a row's last group may read up to 7 floats past the band
 /// (the scratch has room), never past the buffer.
 func winogradOutput(_ y: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
-                    oc: Int, oh: Int, ow: Int, tw: Int, ty0: Int, rows: Int, ld: Int) {
+                    oc: Int, oh: Int, ow: Int, tw: Int, ty0: Int, rows: Int, ld: Int, outputs: Range<Int>? = nil) {
     typealias V8 = SIMD8<Float>
     let plane = oc * ld
-    for o in 0..<oc {
+    for o in outputs ?? 0..<oc {
         let b = bias?[o] ?? 0
         let yo = y + o * oh * ow
         for r in 0..<rows {
