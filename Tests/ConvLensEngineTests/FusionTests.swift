@@ -8,16 +8,16 @@ import Testing
 /// convolutions (on by default, off in the unfused engine) change the rounding only: within 1e-4
 /// over a whole model (the PyTorch tolerance for logits), 1e-5 per convolution (WinogradTests).
 struct FusionTests {
-    @Test(arguments: [("convnet", [4, 1, 28, 28]), ("lenet5", [3, 1, 32, 32]), ("resnet18", [2, 3, 56, 56])])
+    @Test(arguments: [("convnet", [4, 1, 28, 28]), ("lenet5", [3, 1, 32, 32]), ("resnet18", [2, 3, 56, 56]), ("googlenet", [2, 3, 112, 112])])
     func fusedEqualsUnfused(_ c: (String, [Int])) throws {
-        let graph = try Registry.graph(c.0, input: c.1)
+        let graph = try Registry.graph(c.0, arguments: c.0 == "googlenet" ? ["dropout=0", "dropout_aux=0"] : [], input: c.1)
         let fused = try Engine(graph: graph, weights: Verify.weights(graph))
         let winograd = try Engine(graph: graph, weights: Verify.weights(graph))
         let plain = try Engine(graph: graph, weights: Verify.weights(graph), fuse: false)
         for i in fused.plan.indices { fused.plan[i].conv?.winograd = false }
         #expect(fused.plan.contains { $0.poolAppliesRelu }, "\(c.0) has a ReLU → max pool pair to fuse")
         #expect(!plain.plan.contains { $0.poolAppliesRelu || $0.reluFusedIntoPool || $0.conv?.winograd == true })
-        #expect(winograd.plan.contains { $0.conv?.winograd == true } == (c.0 == "resnet18"))
+        #expect(winograd.plan.contains { $0.conv?.winograd == true } == ["resnet18", "googlenet"].contains(c.0))
         // Inputs shifted negative too, so some pooling windows are all ≤ 0 after the ReLU.
         let x = HashInit.input(shape: c.1)
         for i in 0..<x.count where i % 3 == 0 { x[i] -= 1.5 }
