@@ -66,16 +66,7 @@ func candidateCores() -> [String] {
 func sgemmCoreChild(size n: Int) {
     guard BLAS.status.usingOpenBLAS else { print("{\"gflops\": 0}"); return }
     BLAS.setThreads(BLAS.threads)
-    let a = Tensor(zeros: [n, n]), b = Tensor(zeros: [n, n]), c = Tensor(zeros: [n, n])
-    for i in 0..<(n * n) { a[i] = Float(i % 7) * 0.1; b[i] = Float(i % 5) * 0.1 }
-    BLAS.sgemm(.none, .none, n, n, n, 1, a.data, n, b.data, n, 0, c.data, n)
-    var times: [Double] = []
-    for _ in 0..<3 {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        BLAS.sgemm(.none, .none, n, n, n, 1, a.data, n, b.data, n, 0, c.data, n)
-        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-    }
-    print("{\"gflops\": \(2 * Double(n * n * n) / times.sorted()[1] / 1e9)}")
+    print("{\"gflops\": \(Doctor.sgemmGFLOPS(size: n, runs: 3, openBLASThreads: true))}")
 }
 
 /// The largest convolutions of ResNet18 and VGG16 (batch 8 / 2), forward, as GFLOP/s (2·MACs).

@@ -268,24 +268,12 @@ func gemm(_ parallel: Bool, _ transA: BLAS.Transpose, _ transB: BLAS.Transpose, 
 
 /// im2col split over channel blocks, one per ConvLens thread (between GEMMs: the other cores are idle then).
 func parallelIm2col(_ col: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: ConvGeometry, rows: Range<Int>) {
-    let parts = min(BLAS.threads, g.cg)
-    guard parts >= 2 && g.k * rows.count * g.ow >= 65536 else { return im2col(col, x, g, rows: rows) }
-    let (colAddr, xAddr) = (Int(bitPattern: col), Int(bitPattern: x))
-    DispatchQueue.concurrentPerform(iterations: parts) { part in
-        let range = (part * g.cg / parts)..<((part + 1) * g.cg / parts)
-        im2col(UnsafeMutablePointer<Float>(bitPattern: colAddr)!, UnsafePointer<Float>(bitPattern: xAddr)!, g, channels: range, rows: rows)
-    }
+    parallelChunks(g.cg, work: g.k * rows.count * g.ow) { im2col(col, x, g, channels: $0, rows: rows) }
 }
 
 /// col2im split over channel blocks (each block writes its own dx channels).
 func parallelCol2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g: ConvGeometry, rows: Range<Int>) {
-    let parts = min(BLAS.threads, g.cg)
-    guard parts >= 2 && g.k * rows.count * g.ow >= 65536 else { return col2im(dx, dcol, g, rows: rows) }
-    let (dxAddr, colAddr) = (Int(bitPattern: dx), Int(bitPattern: dcol))
-    DispatchQueue.concurrentPerform(iterations: parts) { part in
-        let range = (part * g.cg / parts)..<((part + 1) * g.cg / parts)
-        col2im(UnsafeMutablePointer<Float>(bitPattern: dxAddr)!, UnsafePointer<Float>(bitPattern: colAddr)!, g, channels: range, rows: rows)
-    }
+    parallelChunks(g.cg, work: g.k * rows.count * g.ow) { col2im(dx, dcol, g, channels: $0, rows: rows) }
 }
 
 /// Tensor-level entry points to the kernels, for benchmarks and tools.

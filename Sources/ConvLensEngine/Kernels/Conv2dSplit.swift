@@ -69,7 +69,7 @@ func conv2dBackwardSplit(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMu
                              UnsafePointer<Float>(bitPattern: addrs.w)!, g.images(r),
                              col: UnsafeMutablePointer<Float>(bitPattern: addrs.col)! + t * share, parallel: false)
     }
-    for t in 1..<max(parts, 1) {
+    for t in 1..<parts {
         let scratch = extra + (t - 1) * own
         accumulate(dweight, scratch, count: g.oc * g.k)
         if let dbias { accumulate(dbias, scratch + g.oc * g.k, count: g.oc) }

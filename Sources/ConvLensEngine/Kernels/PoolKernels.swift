@@ -30,13 +30,8 @@ func maxPool2dForward(_ y: UnsafeMutablePointer<Float>, _ indices: UnsafeMutable
     for p in 0..<planes {
         let xp = x + p * h * w, yp = y + p * oh * ow, ip = indices + p * oh * ow
         let readable = (planes - p) * h * w
-        let sawNaN: Bool
-        if kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && rows == 0..<oh && cols == 0..<ow {
-            sawNaN = maxPool2x2Plane(yp, ip, xp, w: w, oh: oh, ow: ow, readable: readable)
-        } else {
-            sawNaN = maxPoolInterior(yp, ip, xp, w: w, ow: ow, kh: kh, kw: kw, sh: sh, sw: sw, ph: ph, pw: pw,
+        let sawNaN = maxPoolInterior(yp, ip, xp, w: w, ow: ow, kh: kh, kw: kw, sh: sh, sw: sw, ph: ph, pw: pw,
                                      rows: rows, cols: cols, readable: readable)
-        }
         if sawNaN { maxPool2dGeneral(yp, ip, xp, planes: 1, h: h, w: w, oh: oh, ow: ow, win) }
     }
 }
@@ -108,61 +103,6 @@ func maxPoolInterior(_ y: UnsafeMutablePointer<Float>, _ indices: UnsafeMutableP
         }
     }
     return sawNaN
-}
-
-/// One plane of 2×2 stride-2 max pooling with every window inside (the classic pool after a
-/// conv), eight outputs at a time: each window's four taps are the even and odd lanes of two
-/// 16-float loads, compared with selects (strict >, so the first maximum wins ties as in torch).
-/// A row's last few outputs (ConvNet's 7-wide rows are nothing but) use the same loads, reaching
-/// into the next row, which is read but never written; `readable` floats from `x` on may be read.
-/// Returns whether a NaN was seen (the caller then redoes the plane with torch's exact NaN rule;
-/// lanes past the row's end may raise that flag needlessly, never hide a NaN).
-@inline(__always)
-func maxPool2x2Plane(_ y: UnsafeMutablePointer<Float>, _ indices: UnsafeMutablePointer<Int32>, _ x: UnsafePointer<Float>,
-                     w: Int, oh: Int, ow: Int, readable: Int) -> Bool {
-    var nan = SIMDMask<SIMD8<Int32>>(repeating: false)
-    var sawNaN = false
-    let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
-    let (d1, dw, dw1) = (Int32(1), Int32(truncatingIfNeeded: w), Int32(truncatingIfNeeded: w &+ 1))
-    for i in 0..<oh {
-        let r0 = 2 &* i &* w, r1 = r0 &+ w
-        let yr = y + i &* ow, ir = indices + i &* ow
-        var j = 0
-        while j < ow && r1 &+ 2 &* j &+ 16 <= readable {
-            let c = 2 &* j
-            let a = UnsafeRawPointer(x + (r0 &+ c)).loadUnaligned(as: SIMD16<Float>.self)
-            let b = UnsafeRawPointer(x + (r1 &+ c)).loadUnaligned(as: SIMD16<Float>.self)
-            let (v0, v1, v2, v3) = (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
-            let n01: SIMDMask<SIMD8<Int32>> = (v0 .!= v0) .| (v1 .!= v1)
-            let n23: SIMDMask<SIMD8<Int32>> = (v2 .!= v2) .| (v3 .!= v3)
-            nan = nan .| n01 .| n23
-            let at0: SIMD8<Int32> = lanes &+ Int32(truncatingIfNeeded: r0 &+ c)
-            var best = v0, at = at0
-            var m = v1 .> best; best.replace(with: v1, where: m); at.replace(with: at0 &+ d1, where: m)
-            m = v2 .> best; best.replace(with: v2, where: m); at.replace(with: at0 &+ dw, where: m)
-            m = v3 .> best; best.replace(with: v3, where: m); at.replace(with: at0 &+ dw1, where: m)
-            if j &+ 8 <= ow {
-                UnsafeMutableRawPointer(yr + j).storeBytes(of: best, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(ir + j).storeBytes(of: at, as: SIMD8<Int32>.self)
-            } else {
-                for t in 0..<(ow &- j) { yr[j &+ t] = best[t]; ir[j &+ t] = at[t] }
-            }
-            j &+= 8
-        }
-        while j < ow {          // only at the very end of the tensor
-            let c = 2 &* j
-            let (v0, v1, v2, v3) = (x[r0 &+ c], x[r0 &+ c &+ 1], x[r1 &+ c], x[r1 &+ c &+ 1])
-            if v0 != v0 || v1 != v1 || v2 != v2 || v3 != v3 { sawNaN = true }
-            var best = v0, at = r0 &+ c
-            var gt = v1 > best; best = gt ? v1 : best; at = gt ? r0 &+ c &+ 1 : at
-            gt = v2 > best; best = gt ? v2 : best; at = gt ? r1 &+ c : at
-            gt = v3 > best; best = gt ? v3 : best; at = gt ? r1 &+ c &+ 1 : at
-            yr[j] = best
-            ir[j] = Int32(truncatingIfNeeded: at)
-            j &+= 1
-        }
-    }
-    return sawNaN || any(nan)
 }
 
 /// maxPool2dForward for any window: padding, dilation, windows clipped by ceil mode.
