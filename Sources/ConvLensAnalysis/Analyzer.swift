@@ -48,7 +48,7 @@ public enum Analyzer {
                                     depth: n.kind == .module ? graph.modules[n.module!].depth : n.scope.count + 1,
                                     node: n.index, module: n.module, nodes: [], inputShapes: n.inputShapes,
                                     outputShape: n.outputShape, params: params, trainableParams: params, buffers: buffers,
-                                    macs: spec.macs(inputs: n.inputShapes, output: n.outputShape), flops: Int(c.rounded()),
+                                    macs: spec.macs(n.call(training: mode == .train)), flops: Int(c.rounded()),
                                     rf: field, outputBytes: Memory.outputBytes(n), repeated: repeated, trainOnly: n.trainOnly))
         }
 
@@ -99,8 +99,9 @@ struct SubtreeCounts {
         ownParams = Array(repeating: 0, count: g.modules.count)
         ownBuffers = ownParams
         for m in g.modules.indices {
+            ownParams[m] = g.modules[m].ownParameters.reduce(0) { $0 + $1.count }
             guard let spec = g.modules[m].layer?.spec else { continue }
-            ownParams[m] = spec.parameters.reduce(0) { $0 + $1.count }
+            ownParams[m] += spec.parameters.reduce(0) { $0 + $1.count }
             for b in spec.buffers {
                 ownBuffers[m] += b.count
                 bufferBytes += b.count * (b.name == "num_batches_tracked" ? 8 : Memory.floatBytes)

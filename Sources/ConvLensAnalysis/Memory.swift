@@ -22,11 +22,7 @@ public enum Memory {
     /// Whether a node's output is a view or alias of its input and allocates nothing:
     /// flatten and identity always, dropout in eval mode (identity there).
     static func isView(_ n: GraphNode, mode: AnalysisMode) -> Bool {
-        switch n.layer {
-        case .flatten, .identity: return true
-        case .dropout: return mode == .eval
-        default: return false
-        }
+        !n.layer.spec.allocates(n.call(training: mode == .train))
     }
 
     public static func outputBytes(_ n: GraphNode) -> Int { numel(n.outputShape) * floatBytes }

@@ -38,17 +38,19 @@ extension ReceptiveField {
     /// The field of a node's output given its inputs' fields.
     static func of(_ node: GraphNode, inputs: [ReceptiveField]) -> ReceptiveField {
         let merged = union(inputs)
-        switch node.layer {
-        case .concat, .add:
+        let x = node.inputShapes.first ?? []
+        switch node.layer.spec.spatial(node.call(training: false)) {
+        case .pointwise, .merge:
             return merged
-        case .adaptiveAvgPool2d(let p):
+        case .window(let w):
+            return merged.through(w)
+        case .adaptive(let outputSize):
             // Bin i of n inputs → o outputs spans [⌊i·n/o⌋, ⌈(i+1)·n/o⌉). Uniform when o divides n
             // (kernel = stride = n/o); otherwise the widest bin and the mean stride, flagged.
-            let x = node.inputShapes[0]
             var w = Window(kernel: [1, 1], stride: [1, 1], padding: [0, 0])
             var uniform = true
             for a in 0..<2 {
-                let n = x[2 + a], o = p.outputSize[a]
+                let n = x[2 + a], o = outputSize[a]
                 if n % o == 0 {
                     w.kernel[a] = n / o; w.stride[a] = n / o
                 } else {
@@ -60,15 +62,10 @@ extension ReceptiveField {
             var out = merged.through(w)
             out.aligned = out.aligned && uniform
             return out
-        case .flatten:
-            // Flattening a feature map makes every following unit see all of it: a window over
-            // the whole H×W (a Linear layer after it adds nothing spatially).
-            let x = node.inputShapes[0]
+        case .global:
+            // Every output unit sees the whole H×W map (flatten before a Linear, mean over H, W).
             guard x.count == 4 else { return merged }
             return merged.through(Window(kernel: [x[2], x[3]], stride: [x[2], x[3]], padding: [0, 0]))
-        default:
-            if let w = node.layer.spec.window { return merged.through(w) }
-            return merged
         }
     }
 }

@@ -82,20 +82,10 @@ extension Summary {
         }
     }
 
-    /// torchinfo's get_kernel_size: list(kernel_size) for tuples, the int as written for pools.
+    /// torchinfo's get_kernel_size, from the kind's own answer.
     func kernelText(_ r: AnalysisRow) -> String? {
         guard r.kind == .module, let n = r.node else { return nil }
-        let layer = analysis.graph.nodes[n].layer
-        switch layer {
-        case .conv2d(let c): return list(c.kernelSize)
-        case .maxPool2d, .avgPool2d:
-            let repr = layer.spec.extraRepr
-            guard let k = repr.range(of: "kernel_size=") else { return nil }
-            let rest = repr[k.upperBound...]
-            if rest.hasPrefix("(") { return list(layer.spec.window!.kernel) }
-            return String(rest.prefix { $0.isNumber })
-        default: return nil
-        }
+        return analysis.graph.nodes[n].layer.spec.summaryKernel
     }
 }
 
@@ -106,17 +96,6 @@ func nonZero(_ v: Int) -> String { v == 0 ? "--" : groupedDigits(v) }
 func pad(_ s: String, _ w: Int) -> String {
     let n = s.unicodeScalars.count
     return n >= w ? s : s + String(repeating: " ", count: w - n)
-}
-
-/// 61706 → "61,706"
-public func groupedDigits(_ n: Int) -> String {
-    let s = String(n.magnitude)
-    var out = ""
-    for (i, c) in s.enumerated() {
-        if i > 0 && (s.count - i) % 3 == 0 { out += "," }
-        out.append(c)
-    }
-    return n < 0 ? "-" + out : out
 }
 
 /// Python's f"{x:0.2f}" (correctly rounded, half-even on the binary value, like printf).

@@ -82,7 +82,7 @@ struct DOTWriter {
             let args = s.arguments(n.layer)
             rows.append(args.isEmpty ? type : type + "  " + s.html(args))
             rows.append(outAndNumbers(box))
-            attributes = ["fillcolor=\"\(s.fill(forClass: n.layer.className))\""]
+            attributes = ["fillcolor=\"\(s.fill(n.layer))\""]
         case .container(let m, let calls):
             rows.append("<B>\(s.html(m.path))</B>")
             rows.append(s.html(m.className) + "  <I>(\(calls.count) calls)</I>")
@@ -132,16 +132,16 @@ struct DOTWriter {
     /// Colour swatches actually used (in one row: a wider table would be stretched to the title's width) and the collapsed-container symbol when present.
     private func legend() -> String {
         let s = DiagramStyle.self
-        var used = Set<String>()
+        var used = Set<LayerCategory>()
         var collapsed = false
         for b in plan.boxes {
             switch b.content {
-            case .call(let n): used.insert(n.layer.className)
+            case .call(let n): used.insert(n.layer.category)
             case .container: collapsed = true
             case .input: break
             }
         }
-        var entries = s.swatches.filter { !$0.classes.isDisjoint(with: used) }.map { ($0.fill, $0.title) }
+        var entries = LayerCategory.allCases.filter(used.contains).map { (s.swatch($0).fill, s.swatch($0).title) }
         if collapsed { entries.append((s.containerFill, "collapsed container (totals)")) }
         var rows: [String] = []
         for start in stride(from: 0, to: entries.count, by: 10) {

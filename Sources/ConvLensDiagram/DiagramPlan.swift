@@ -90,7 +90,7 @@ public struct DiagramPlan: Sendable {
                 boxes[i].content = .call(calls[0])
             }
             boxes[i].outputShape = calls.last!.outputShape
-            boxes[i].macs = calls.reduce(0) { $0 + $1.layer.spec.macs(inputs: $1.inputShapes, output: $1.outputShape) }
+            boxes[i].macs = calls.reduce(0) { $0 + $1.layer.spec.macs($1.call(training: false)) }
             var seen = Set<Int>()
             for c in calls {
                 // Functional calls own no parameters; a module's parameters count once however often it is called.

@@ -5,34 +5,35 @@ import ConvLensGraph
 enum DiagramStyle {
     static let font = "DejaVu Sans"
 
-    /// A legend entry: what a colour stands for, and the layer classes drawn in it.
-    struct Swatch {
+    /// A legend entry: what a colour stands for.
+    struct Swatch: Hashable {
         var title: String
         var fill: String
-        var classes: Set<String>
     }
 
-    /// Fill colours by PyTorch class (module and functional forms share one: `ReLU` and `relu`).
-    static let swatches: [Swatch] = [
-        Swatch(title: "Conv2d", fill: "#b7d7f0", classes: ["Conv2d"]),
-        Swatch(title: "BatchNorm2d", fill: "#fbe7a1", classes: ["BatchNorm2d"]),
-        Swatch(title: "ReLU", fill: "#c3ecd0", classes: ["ReLU"]),
-        Swatch(title: "pooling", fill: "#f8d2b0", classes: ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]),
-        Swatch(title: "Linear", fill: "#dcc6e8", classes: ["Linear"]),
-        Swatch(title: "Dropout", fill: "#e3e6e8", classes: ["Dropout"]),
-        Swatch(title: "Flatten / Identity", fill: "#f0f1f2", classes: ["Flatten", "Identity"]),
-        Swatch(title: "cat (concatenate)", fill: "#f7c1cf", classes: ["cat"]),
-        Swatch(title: "add (residual)", fill: "#f29b93", classes: ["add"]),
-    ]
+    /// Fill colour and legend title of each kind of layer (module and functional forms share one).
+    /// Exhaustive: a new category must be given a colour here.
+    static func swatch(_ c: LayerCategory) -> Swatch {
+        switch c {
+        case .convolution: return Swatch(title: "convolution", fill: "#b7d7f0")
+        case .normalization: return Swatch(title: "normalization", fill: "#fbe7a1")
+        case .activation: return Swatch(title: "activation", fill: "#c3ecd0")
+        case .pooling: return Swatch(title: "pooling / mean", fill: "#f8d2b0")
+        case .linear: return Swatch(title: "Linear", fill: "#dcc6e8")
+        case .dropout: return Swatch(title: "Dropout / StochasticDepth", fill: "#e3e6e8")
+        case .reshape: return Swatch(title: "reshape / view", fill: "#f0f1f2")
+        case .merge: return Swatch(title: "cat / add", fill: "#f29b93")
+        case .scale: return Swatch(title: "broadcast multiply", fill: "#f7c1cf")
+        case .parameter: return Swatch(title: "parameter", fill: "#fff3c4")
+        }
+    }
     static let containerFill = "#f4efe4"
     static let inputFill = "#ffffff"
     static let otherFill = "#ffffff"
     /// Cluster backgrounds get darker with nesting so nested containers stay distinguishable.
     static let clusterFills = ["#f6f7f9", "#eceff3", "#e2e6ec", "#d8dde5"]
 
-    static func fill(forClass name: String) -> String {
-        swatches.first { $0.classes.contains(name) }?.fill ?? otherFill
-    }
+    static func fill(_ layer: Layer) -> String { swatch(layer.category).fill }
 
     /// The layer's arguments in a compact form for a node, derived from torch's `extra_repr`:
     /// `3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False` → `3→64  k7×7  s2  p3  no bias`.

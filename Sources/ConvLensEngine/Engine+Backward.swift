@@ -51,7 +51,8 @@ extension Engine {
     func passesGradientInPlace(_ node: GraphNode) -> Bool {
         switch node.layer {
         case .relu, .dropout, .flatten, .identity: return true
-        default: return false
+        case .conv2d, .batchNorm2d, .linear, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .concat, .add: return false
+        case .activation, .layerNorm, .softmax, .stochasticDepth, .permute, .mul, .mean, .chunk, .channelShuffle, .parameter: return false
         }
     }
 
@@ -64,7 +65,9 @@ extension Engine {
             parallelChunks(dy.count, work: dy.count) { r in reluMask(dyp + r.lowerBound, yp + r.lowerBound, count: r.count) }
         case .dropout:
             if case .mask(let m) = saved[node.index] { let d = dy.data; for i in 0..<dy.count { d[i] *= m[i] } }
-        default: break
+        case .flatten, .identity: break     // views: the gradient passes unchanged
+        case .conv2d, .batchNorm2d, .linear, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .concat, .add: break   // not in place
+        case .activation, .layerNorm, .softmax, .stochasticDepth, .permute, .mul, .mean, .chunk, .channelShuffle, .parameter: break
         }
     }
 
@@ -119,6 +122,8 @@ extension Engine {
             let d = l.dim < 0 ? l.dim + dy.shape.count : l.dim
             concatBackward(dxs.map { $0?.data }, dy.data, sizes: node.inputShapes.map { $0[d] },
                            outer: dy.shape[..<d].reduce(1, *), inner: dy.shape[(d + 1)...].reduce(1, *))
+        case .activation, .layerNorm, .softmax, .stochasticDepth, .permute, .mul, .mean, .chunk, .channelShuffle, .parameter:
+            preconditionFailure("\(node.name): no backward kernel (the engine refuses such graphs at init)")
         }
     }
 }

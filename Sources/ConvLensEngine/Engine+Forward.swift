@@ -159,6 +159,8 @@ extension Engine {
             concatForward(y.data, xs.map { UnsafePointer($0.data) }, sizes: xs.map { $0.shape[d] },
                           outer: y.shape[..<d].reduce(1, *), inner: y.shape[(d + 1)...].reduce(1, *))
             return y
+        case .activation, .layerNorm, .softmax, .stochasticDepth, .permute, .mul, .mean, .chunk, .channelShuffle, .parameter:
+            throw EngineError("\(node.name): the engine has no kernel for \(node.layer.className) yet")   // refused at init
         }
     }
 }

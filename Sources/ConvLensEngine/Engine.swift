@@ -57,6 +57,17 @@ public final class Engine: @unchecked Sendable {
         case mask(Tensor)
     }
 
+    /// Whether a kind has no forward/backward kernel in this engine (the kinds the torchvision
+    /// families added; their kernels are the next step). Exhaustive: a new kind must answer.
+    static func kernelMissing(_ l: Layer) -> Bool {
+        switch l {
+        case .conv2d, .batchNorm2d, .linear, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .relu, .dropout, .flatten, .identity, .concat, .add:
+            return false
+        case .activation, .layerNorm, .softmax, .stochasticDepth, .permute, .mul, .mean, .chunk, .channelShuffle, .parameter:
+            return true
+        }
+    }
+
     /// Node facts computed once: parameter keys and geometry.
     struct NodePlan {
         var weight: String?
@@ -82,6 +93,9 @@ public final class Engine: @unchecked Sendable {
     /// `fuseReluIntoPools`, no Winograd convolutions): `verify` checks each node's own kernel that way.
     public init(graph: ModelGraph, weights: [String: Tensor], dropoutSeed: UInt64 = 0, fuse: Bool = true) throws(EngineError) {
         self.graph = graph
+        if let n = graph.nodes.first(where: { Engine.kernelMissing($0.layer) }) {
+            throw EngineError("\(n.location): \(n.name): the engine has no kernel for \(n.kind == .module ? n.layer.className : n.functionName) yet; analyze, print, summary, explain and diagram work for this model, run/verify/train do not")
+        }
         let entries = graph.stateDict()
         var missing: [String] = [], wrong: [String] = []
         for e in entries {
@@ -127,7 +141,8 @@ public final class Engine: @unchecked Sendable {
             p.needsInputs = true
         case .batchNorm2d, .linear: p.needsInputs = true
         case .relu: p.needsOutput = true
-        default: break
+        case .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .dropout, .flatten, .identity, .concat, .add: break
+        case .activation, .layerNorm, .softmax, .stochasticDepth, .permute, .mul, .mean, .chunk, .channelShuffle, .parameter: break
         }
         return p
     }

@@ -53,47 +53,11 @@ public enum Explain {
         var lines: [(String, String)] = []
         lines.append(("shape", n.inputShapes.map(shape).joined(separator: " + ") + " → " + shape(y)))
         let title = n.kind == .module ? "\(n.layer.className)(\(n.layer.spec.extraRepr))" : "\(callName(n))"
-        switch n.layer {
-        case .conv2d(let c):
-            for i in 0..<2 { lines.append((i == 0 ? "output height" : "output width", window(x[2 + i], k: c.kernelSize[i], s: c.stride[i], p: c.padding[i], d: c.dilation[i], ceil: false, out: y[2 + i]))) }
-            let g = c.groups
-            let w = "\(c.outChannels)·\(c.inChannels / g)·\(c.kernelSize[0])·\(c.kernelSize[1])"
-            lines.append(("parameters", c.bias ? "\(w) + \(c.outChannels) = \(num(row.params))" : "\(w) = \(num(row.params))  (no bias)"))
-            lines.append(("MACs", "\(batch(y[0]))\(c.outChannels)·\(y[2])·\(y[3]) outputs × \(c.inChannels / g)·\(c.kernelSize[0])·\(c.kernelSize[1]) = \(num(row.macs))"))
-            let fcParams = x[1] * x[2] * x[3] * y[1] * y[2] * y[3]
-            lines.append(("vs. linear", "a fully connected layer between the same shapes needs \(x[1])·\(x[2])·\(x[3])·\(y[1])·\(y[2])·\(y[3]) = \(num(fcParams)) weights (\(ratio(fcParams, max(row.params, 1))) this layer's)"))
-        case .maxPool2d(let p):
-            for i in 0..<2 { lines.append((i == 0 ? "output height" : "output width", window(x[2 + i], k: p.kernelSize[i], s: p.stride[i], p: p.padding[i], d: p.dilation[i], ceil: p.ceilMode, out: y[2 + i]))) }
-            lines.append(("parameters", "none; max over each \(p.kernelSize[0])×\(p.kernelSize[1]) window, per channel"))
-        case .avgPool2d(let p):
-            for i in 0..<2 { lines.append((i == 0 ? "output height" : "output width", window(x[2 + i], k: p.kernelSize[i], s: p.stride[i], p: p.padding[i], d: 1, ceil: p.ceilMode, out: y[2 + i]))) }
-            lines.append(("parameters", "none; mean over each \(p.kernelSize[0])×\(p.kernelSize[1]) window" + (p.countIncludePad && p.padding != [0, 0] ? ", padding zeros counted (count_include_pad=True)" : "")))
-        case .adaptiveAvgPool2d(let p):
-            for i in 0..<2 {
-                let bins = AdaptiveAvgPool2d.bins(input: x[2 + i], output: p.outputSize[i])
-                let shown = bins.prefix(8).map { "[\($0.0), \($0.1))" }.joined(separator: " ") + (bins.count > 8 ? " …" : "")
-                lines.append((i == 0 ? "row bins" : "column bins", "bin i spans [⌊i·\(x[2 + i])/\(p.outputSize[i])⌋, ⌈(i+1)·\(x[2 + i])/\(p.outputSize[i])⌉): \(shown)"))
-            }
-        case .batchNorm2d(let b):
-            lines.append(("computes", "y = (x − E[x]) / √(Var[x] + \(b.eps)) · γ + β per channel; eval uses running statistics, train the batch's (momentum \(b.momentum))"))
-            lines.append(("parameters", "γ and β: 2·\(b.numFeatures) = \(num(row.params))"))
-            lines.append(("buffers", "running_mean, running_var: 2·\(b.numFeatures), num_batches_tracked: 1 → \(num(row.buffers))"))
-        case .linear(let l):
-            lines.append(("parameters", l.bias ? "\(l.outFeatures)·\(l.inFeatures) + \(l.outFeatures) = \(num(row.params))" : "\(l.outFeatures)·\(l.inFeatures) = \(num(row.params))"))
-            lines.append(("MACs", "\(batch(y[0]))\(l.outFeatures) outputs × \(l.inFeatures) inputs = \(num(row.macs))"))
-        case .concat(let c):
-            let d = c.dim < 0 ? c.dim + y.count : c.dim
-            lines.append(("concat", "along dim \(c.dim): " + n.inputShapes.map { String($0[d]) }.joined(separator: " + ") + " = \(y[d])"))
-        case .add:
-            lines.append(("add", "element-wise sum of \(n.inputs.count) tensors of shape \(shape(y)): \(num(y.reduce(1, *))) additions"))
-        case .flatten:
-            lines.append(("flatten", x.count == 4 ? "\(x[1])·\(x[2])·\(x[3]) = \(y.last ?? 0) features per example" : shape(y)))
-        case .relu:
-            lines.append(("computes", "max(0, x), element-wise; shape unchanged"))
-        case .dropout(let d):
-            lines.append(("computes", "identity in eval; in train zeroes each element with probability \(d.p) and scales the rest by 1/(1 − p)"))
-        case .identity:
-            lines.append(("computes", "identity"))
+        // The kind's own formulas (its one home, Layers/ in ConvLensGraph).
+        for f in n.layer.spec.formulas(n.call(training: a.mode == .train)) { lines.append((f.label, f.text)) }
+        let ops = n.layer.spec.operations(n.call(training: a.mode == .train))
+        if ops.flops > 0 && n.layer.spec.macs(n.call(training: a.mode == .train)) == 0 {
+            lines.append(("FLOPs", "\(num(ops.flops)) (ConvLens convention; no multiply-accumulates)"))
         }
         let rf = row.rf
         if x.count == 4 && y.count == 4 {
@@ -103,25 +67,11 @@ public enum Explain {
         return Entry(name: n.name, node: n.index, title: title, lines: lines)
     }
 
-    /// ⌊(n + 2p − d·(k−1) − 1)/s⌋ + 1, written the textbook way when d = 1: ⌊(n + 2p − k)/s⌋ + 1.
-    static func window(_ n: Int, k: Int, s: Int, p: Int, d: Int, ceil: Bool, out: Int) -> String {
-        let (l, r) = ceil ? ("⌈", "⌉") : ("⌊", "⌋")
-        let inner = d == 1 ? "\(n) + 2·\(p) − \(k)" : "\(n) + 2·\(p) − \(d)·(\(k) − 1) − 1"
-        let span = n + 2 * p - d * (k - 1) - 1
-        let raw = (ceil ? (span + s - 1) / s : span / s) + 1
-        var text = "\(l)(\(inner))/\(s)\(r) + 1 = \(raw)"
-        if raw != out { text += " → \(out) (ceil_mode: the last window must start inside the input, (\(raw)−1)·\(s) ≥ \(n) + \(p))" }
-        return text
-    }
-
+    /// The functional call as a zoo file writes it: `F.relu`, `torch.cat(dim=1)`, `mul`.
     static func callName(_ n: GraphNode) -> String {
-        switch n.layer {
-        case .relu: return "F.relu"
-        case .concat(let c): return "torch.cat(dim=\(c.dim))"
-        case .add: return "x + y"
-        case .flatten(let f): return "torch.flatten(start_dim=\(f.startDim))"
-        default: return "F.\(n.functionName)(\(n.layer.spec.extraRepr))"
-        }
+        let written = type(of: n.layer.spec).functionNames.first ?? n.functionName
+        let args = n.layer.spec.extraRepr
+        return args.isEmpty ? written : "\(written)(\(args))"
     }
 
     static func shape(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }

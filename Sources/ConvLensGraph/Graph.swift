@@ -26,18 +26,11 @@ public struct GraphNode: Sendable {
     /// PyTorch's class name for a module call (`Conv2d`), the function's name for a functional call (`relu`).
     public var typeName: String { kind == .module ? layer.className : functionName }
     /// torch's name for the functional form.
-    public var functionName: String {
-        switch layer {
-        case .relu: return "relu"
-        case .maxPool2d: return "max_pool2d"
-        case .avgPool2d: return "avg_pool2d"
-        case .adaptiveAvgPool2d: return "adaptive_avg_pool2d"
-        case .dropout: return "dropout"
-        case .flatten: return "flatten"
-        case .concat: return "cat"
-        case .add: return "add"
-        default: return layer.className
-        }
+    public var functionName: String { layer.functionName }
+
+    /// The call as the kinds' static rules see it.
+    public func call(training: Bool) -> LayerCall {
+        LayerCall(inputs: inputShapes, output: outputShape, training: training, isModule: kind == .module)
     }
 }
 
@@ -53,6 +46,9 @@ public struct ModuleEntry: Sendable {
     public var layer: Layer?
     public var parent: Int?
     public var children: [Int] = []
+    /// Parameters the module owns itself rather than through a child (ConvNeXt's `layer_scale`),
+    /// in registration order; torch's state_dict lists them before the children's.
+    public var ownParameters: [TensorSpec] = []
     /// 0 for the root model.
     public var depth: Int
     public var location: SourceLocation
@@ -109,6 +105,7 @@ public struct ModelGraph: Sendable {
     public func stateDict() -> [StateEntry] {
         var out: [StateEntry] = []
         for m in modulesInOrder() {
+            for p in m.ownParameters { out.append(StateEntry(key: m.key(p.name), shape: p.shape, isBuffer: false, module: m.index, localName: p.name)) }
             guard let spec = m.layer?.spec else { continue }
             for p in spec.parameters { out.append(StateEntry(key: m.key(p.name), shape: p.shape, isBuffer: false, module: m.index, localName: p.name)) }
             for b in spec.buffers { out.append(StateEntry(key: m.key(b.name), shape: b.shape, isBuffer: true, module: m.index, localName: b.name)) }

@@ -25,7 +25,7 @@ public enum GraphBuilder {
         let ctx = Context(prefix: "", owner: 0, env: Environment(names: args.map(\.0), values: args.map(\.1)), scope: [], trainOnly: false)
         let registered = try b.register(file.body, ctx, depth: 1)
         var aux: [Int] = []
-        let out = try b.run(file.body, ctx, registered: registered, input: ModelGraph.inputID, inputShape: shape, auxOutputs: &aux)
+        let out = try b.run(file.body, ctx, registered: registered, inputs: [ModelGraph.inputID], auxOutputs: &aux)
         guard out != ModelGraph.inputID else {
             throw ZooError(.syntax, "model '\(file.name)' runs no layers", at: SourceLocation(file: file.path, line: 1, column: 1))
         }
@@ -106,6 +106,13 @@ private struct Builder {
             var out: [ZooValue] = []
             for x in vs { out.append(try resolve(x, ctx, at: loc, module: module)) }
             return .tuple(out)
+        case .expr(let op, let xs):
+            var operands: [ZooValue] = []
+            for x in xs { operands.append(try resolve(x, ctx, at: loc, module: module)) }
+            switch ZooArithmetic.evaluate(op, operands) {
+            case .success(let r): return r
+            case .failure(let p): throw ZooError(p.kind, p.message, at: loc, module: module)
+            }
         default: return v
         }
     }
@@ -136,9 +143,19 @@ private struct Builder {
         for st in body where st.form != .call {
             guard try holds(st.condition, ctx) else { continue }
             guard let callee = st.callee else { continue }
-            if LayerFactory.functions[callee] != nil {
+            if let fn = LayerFactory.functions[callee] {
                 guard st.form == .define else {
                     throw ZooError(.syntax, "'\(callee)' is a function, not a module: it cannot be declared with 'module'", at: st.calleeLocation)
+                }
+                if callee == "Parameter" {
+                    // A parameter of the enclosing module itself (ConvNeXt's layer_scale).
+                    let p = path(ctx, st.name)
+                    let args = try bindArguments(st, fn.signature, ctx, module: p)
+                    guard case .parameter(let t) = try make(fn, args, st, module: p) else { continue }
+                    if modules[ctx.owner].ownParameters.contains(where: { $0.name == st.name }) || registered[st.name] != nil {
+                        throw ZooError(.syntax, "'\(st.name)' is defined twice in the same body", at: st.nameLocation, module: p)
+                    }
+                    modules[ctx.owner].ownParameters.append(TensorSpec(st.name, t.shape))
                 }
                 continue
             }
@@ -149,7 +166,7 @@ private struct Builder {
             let idx = modules.count
             let loc = st.nameLocation
             if callee == "Sequential" {
-                modules.append(ModuleEntry(index: idx, path: p, name: st.name, className: "Sequential", layer: nil, parent: ctx.owner, depth: depth, location: loc))
+                modules.append(ModuleEntry(index: idx, path: p, name: st.name, className: st.sequentialClass ?? "Sequential", layer: nil, parent: ctx.owner, depth: depth, location: loc))
                 modules[ctx.owner].children.append(idx)
                 let inner = Context(prefix: p + ".", owner: idx, env: ctx.env, scope: ctx.scope + [idx], trainOnly: false)
                 for child in st.children ?? [] where child.form != .define || child.inputs != nil {
@@ -189,16 +206,21 @@ private struct Builder {
     // MARK: pass 2 — execution
 
     /// Runs a body; returns the node index of its output.
-    mutating func run(_ body: [Statement], _ ctx: Context, registered: [String: Int], input: Int, inputShape: [Int],
+    mutating func run(_ body: [Statement], _ ctx: Context, registered: [String: Int], inputs bodyInputs: [Int],
                       auxOutputs: inout [Int]) throws(ZooError) -> Int {
         var symbols = [String: Int](minimumCapacity: body.count + 1)
-        symbols["$in"] = input
-        var last = input
+        let noValue = Int.min        // the body has several inputs: a line must name its own
+        var last = bodyInputs.count == 1 ? bodyInputs[0] : noValue
+        symbols["$in"] = last
         for st in body where st.form != .declare {
             guard try holds(st.condition, ctx) else { continue }
             var inputs: [Int] = []
-            if let named = st.inputs {
+            let isParameter = st.form == .define && st.callee == "Parameter"
+            if isParameter {
+                if st.inputs != nil { throw ZooError(.syntax, "Parameter takes no inputs", at: st.nameLocation, module: path(ctx, st.name)) }
+            } else if let named = st.inputs {
                 for (n, loc) in named {
+                    if n == "$in" { inputs += bodyInputs; continue }
                     guard let v = symbols[n] else {
                         let visible = symbols.keys.filter { $0 != "$in" }.sorted().joined(separator: ", ")
                         throw ZooError(.unknownInput, "input '\(n)' does not exist here (defined so far: $in\(visible.isEmpty ? "" : ", " + visible))",
@@ -207,6 +229,10 @@ private struct Builder {
                     inputs.append(v)
                 }
             } else {
+                guard last != noValue else {
+                    throw ZooError(.shape, "this block takes \(bodyInputs.count) inputs: its first line needs '<- $in' (all of them) or names the one it uses",
+                                   at: st.nameLocation, module: path(ctx, st.name))
+                }
                 inputs = [last]
             }
             var inner = ctx
@@ -215,8 +241,8 @@ private struct Builder {
             if st.form == .define, let callee = st.callee, let fn = LayerFactory.functions[callee] {
                 let name = path(ctx, st.name)
                 let args = try bindArguments(st, fn.signature, ctx, module: name)
-                let layer: Layer
-                do { layer = try fn.make(args) } catch { throw ZooError(error.kind, error.message, at: st.calleeLocation, module: name) }
+                var layer = try make(fn, args, st, module: name)
+                if case .parameter(var t) = layer { t.name = st.name; layer = .parameter(t) }
                 out = try addNode(name: name, kind: .function, layer: layer, module: nil, inputs: inputs, ctx: inner, location: st.calleeLocation ?? st.nameLocation)
             } else {
                 guard let m = registered[st.name] else {
@@ -242,6 +268,7 @@ private struct Builder {
                 }
             }
             symbols[st.name] = out
+            if isParameter { continue }          // a parameter is a value to name, not a step of the forward chain
             if st.trainOnly && !ctx.trainOnly {
                 if ctx.owner == 0 { auxOutputs.append(out) }
             } else {
@@ -259,7 +286,7 @@ private struct Builder {
         guard let (body, bctx, reg, isSeq) = bodies[m] else {
             throw ZooError(.syntax, "module '\(entry.path)' has no body", at: loc, module: entry.path)
         }
-        guard inputs.count == 1 else {
+        guard inputs.count == 1 || !isSeq else {
             throw ZooError(.shape, "\(entry.className) takes one input, got \(inputs.count)", at: loc, module: entry.path)
         }
         var c = bctx
@@ -274,8 +301,11 @@ private struct Builder {
             return cur
         }
         var ignored: [Int] = []
-        let shape = inputs[0] == ModelGraph.inputID ? [] : nodes[inputs[0]].outputShape
-        return try run(body, c, registered: reg, input: inputs[0], inputShape: shape, auxOutputs: &ignored)
+        return try run(body, c, registered: reg, inputs: inputs, auxOutputs: &ignored)
+    }
+
+    func make(_ entry: LayerFactory.Entry, _ args: BoundArguments, _ st: Statement, module: String) throws(ZooError) -> Layer {
+        do { return try entry.make(args) } catch { throw ZooError(error.kind, error.message, at: st.calleeLocation, module: module) }
     }
 
     mutating func addNode(name: String, kind: NodeKind, layer: Layer, module: Int?, inputs: [Int], ctx: Context, location: SourceLocation) throws(ZooError) -> Int {

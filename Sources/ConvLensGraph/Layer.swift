@@ -26,10 +26,85 @@ public struct ShapeProblem: Error, Sendable {
     public init(_ kind: ZooError.Kind = .shape, _ message: String) { self.kind = kind; self.message = message }
 }
 
-/// Everything static about one PyTorch layer kind. One conforming type per kind, in Layers/.
-public protocol LayerSpec: Sendable {
-    /// PyTorch's class name (`Conv2d`); for functional-only kinds, the function's name.
+/// One call of a layer: what the static views need besides the layer's own arguments.
+public struct LayerCall: Sendable {
+    public var inputs: [[Int]]
+    public var output: [Int]
+    /// Training mode (batch statistics, dropout masks, auxiliary heads).
+    public var training: Bool
+    /// A registered module's call (hooks see it) rather than a functional call.
+    public var isModule: Bool
+    public init(inputs: [[Int]], output: [Int], training: Bool, isModule: Bool) {
+        self.inputs = inputs; self.output = output; self.training = training; self.isModule = isModule
+    }
+    public var x: [Int] { inputs.first ?? [] }
+    public var inputElements: Int { inputs.first.map { $0.reduce(1, *) } ?? 0 }
+    public var outputElements: Int { output.reduce(1, *) }
+}
+
+/// What each operation counter counts for one call, batch included. The per-kind rules are cited
+/// from each tool's source in the kind's file; the README's conventions section tabulates them.
+public struct OperationCounts: Sendable, Hashable {
+    /// ConvLens FLOPs: a multiply-accumulate is 2, every other arithmetic operation 1.
+    public var flops: Int
+    /// fvcore's count of the traced aten ops (module and functional calls alike).
+    public var fvcore: Int
+    /// thop's module hook (functional calls are invisible to thop; the analyzer applies that).
+    public var thop: Double
+    /// ptflops's module hook, before its division by the batch size.
+    public var ptflopsModule: Double
+    /// ptflops's patched `torch.nn.functional` / tensor call, counted for module and functional forms alike.
+    public var ptflopsFunctional: Double
+    public init(flops: Int, fvcore: Int = 0, thop: Double = 0, ptflopsModule: Double = 0, ptflopsFunctional: Double = 0) {
+        self.flops = flops; self.fvcore = fvcore; self.thop = thop; self.ptflopsModule = ptflopsModule; self.ptflopsFunctional = ptflopsFunctional
+    }
+}
+
+/// How a layer changes the receptive field of its output units.
+public enum SpatialRule: Sendable, Hashable {
+    /// A sliding window (conv, pooling).
+    case window(Window)
+    /// Every output unit sees the same pixels as its input's unit (element-wise ops, channel ops,
+    /// layout changes, Linear over channels).
+    case pointwise
+    /// The union of the inputs' fields (torch.cat, residual add, broadcast multiply).
+    case merge
+    /// Adaptive average pooling to `outputSize` bins.
+    case adaptive(outputSize: [Int])
+    /// Each output sees the whole input map (flatten before a Linear, mean over H and W).
+    case global
+}
+
+/// What a layer is, for colours and legends.
+public enum LayerCategory: String, Sendable, CaseIterable {
+    case convolution, normalization, activation, pooling, linear, dropout, reshape, merge, scale, parameter
+}
+
+/// One line of `convlens explain`: a label and its formula with the numbers plugged in.
+public struct Formula: Sendable, Hashable {
+    public var label: String
+    public var text: String
+    public init(_ label: String, _ text: String) { self.label = label; self.text = text }
+}
+
+/// Everything static about one PyTorch layer kind — its one home. Every requirement is answered by
+/// every kind (no defaults), so a new kind that forgets one does not compile. One conforming type
+/// per kind, in Layers/; the engine's kernel lives in ConvLensEngine/Kernels/.
+public protocol LayerSpec: Sendable, Hashable {
+    /// PyTorch's class name (`Conv2d`); for functional-only kinds, the function's name (`cat`).
     static var className: String { get }
+    /// The name a zoo file writes for the module form (`Conv2d`), nil for functional-only kinds.
+    static var moduleName: String? { get }
+    /// The names a zoo file writes for the functional form (`F.relu`), empty for module-only kinds.
+    static var functionNames: [String] { get }
+    /// torch's name of the functional form as traces show it (`relu`, `cat`); `className` when none.
+    static var functionName: String { get }
+    static var signature: Signature { get }
+    static var category: LayerCategory { get }
+    /// Binds a zoo call's arguments; throws on bad values.
+    init(_ arguments: BoundArguments) throws(ShapeProblem)
+    /// This kind as a `Layer`.
+    var layer: Layer { get }
     /// torch's `extra_repr()`: what `print(model)` shows between the parentheses.
     var extraRepr: String { get }
     /// Output shape for the given input shapes, or why they do not fit.
@@ -38,20 +113,22 @@ public protocol LayerSpec: Sendable {
     var parameters: [TensorSpec] { get }
     /// Buffers in state_dict order (`running_mean`, …).
     var buffers: [TensorSpec] { get }
-    /// Textbook multiply-accumulates for one call: Conv2d and Linear only.
-    func macs(inputs: [[Int]], output: [Int]) -> Int
-    /// The spatial window, for layers that slide one (conv, pooling).
-    var window: Window? { get }
+    /// Textbook multiply-accumulates for one call: Conv2d and Linear only (the reference's `macs`).
+    func macs(_ call: LayerCall) -> Int
+    /// The operation counts of every named convention.
+    func operations(_ call: LayerCall) -> OperationCounts
+    /// How the receptive field passes through.
+    func spatial(_ call: LayerCall) -> SpatialRule
+    /// Whether the call's output is a new tensor (false for views and eval-mode identities).
+    func allocates(_ call: LayerCall) -> Bool
+    /// `convlens explain`'s formulas for this call, between its shape line and its receptive field.
+    func formulas(_ call: LayerCall) -> [Formula]
+    /// torchinfo's "Kernel Shape" column (`get_kernel_size`), nil when it shows `--`.
+    var summaryKernel: String? { get }
 }
 
-public extension LayerSpec {
-    var parameters: [TensorSpec] { [] }
-    var buffers: [TensorSpec] { [] }
-    func macs(inputs: [[Int]], output: [Int]) -> Int { 0 }
-    var window: Window? { nil }
-}
-
-/// The closed set of layer kinds the zoo can use.
+/// The closed set of layer kinds the zoo can use. Adding a kind: one case here, its type in
+/// `LayerKinds.all` below, its description file in Layers/, its kernel file in the engine.
 public enum Layer: Sendable, Hashable {
     case conv2d(Conv2d)
     case batchNorm2d(BatchNorm2d)
@@ -65,6 +142,16 @@ public enum Layer: Sendable, Hashable {
     case identity(Identity)
     case concat(Concat)
     case add(Add)
+    case activation(Activation)
+    case layerNorm(LayerNorm)
+    case softmax(Softmax)
+    case stochasticDepth(StochasticDepth)
+    case permute(Permute)
+    case mul(Mul)
+    case mean(Mean)
+    case chunk(Chunk)
+    case channelShuffle(ChannelShuffle)
+    case parameter(ParameterTensor)
 
     public var spec: any LayerSpec {
         switch self {
@@ -80,10 +167,41 @@ public enum Layer: Sendable, Hashable {
         case .identity(let l): return l
         case .concat(let l): return l
         case .add(let l): return l
+        case .activation(let l): return l
+        case .layerNorm(let l): return l
+        case .softmax(let l): return l
+        case .stochasticDepth(let l): return l
+        case .permute(let l): return l
+        case .mul(let l): return l
+        case .mean(let l): return l
+        case .chunk(let l): return l
+        case .channelShuffle(let l): return l
+        case .parameter(let l): return l
         }
     }
 
-    public var className: String { type(of: spec).className }
+    /// The class name `print(model)` shows (an activation's own: `SiLU`, `Hardswish`).
+    public var className: String {
+        if case .activation(let a) = self { return a.function.className }
+        if case .layerNorm(let l) = self { return l.channelsFirst ? "LayerNorm2d" : "LayerNorm" }
+        return type(of: spec).className
+    }
+    /// torch's functional name (`relu`, `cat`, `silu`).
+    public var functionName: String {
+        if case .activation(let a) = self { return a.function.functionName }
+        return type(of: spec).functionName
+    }
+    public var category: LayerCategory { type(of: spec).category }
+}
+
+/// Every layer kind, for the constructor tables (and tests that walk all kinds).
+public enum LayerKinds {
+    public static let all: [any LayerSpec.Type] = [
+        Conv2d.self, BatchNorm2d.self, Linear.self, MaxPool2d.self, AvgPool2d.self, AdaptiveAvgPool2d.self,
+        ReLU.self, Dropout.self, Flatten.self, Identity.self, Concat.self, Add.self, Activation.self,
+        LayerNorm.self, Softmax.self, StochasticDepth.self, Permute.self, Mul.self, Mean.self, Chunk.self,
+        ChannelShuffle.self, ParameterTensor.self,
+    ]
 }
 
 /// The constructors a zoo file can call, by the name it writes.
@@ -92,32 +210,34 @@ enum LayerFactory {
     struct Entry: Sendable {
         let signature: Signature
         let make: @Sendable (BoundArguments) throws(ShapeProblem) -> Layer
-        /// The torch function a functional call stands for (`relu` for `F.relu`).
-        let functionName: String?
     }
 
-    static let modules: [String: Entry] = [
-        "Conv2d": Entry(signature: Conv2d.signature, make: { a throws(ShapeProblem) in .conv2d(try Conv2d(a)) }, functionName: nil),
-        "BatchNorm2d": Entry(signature: BatchNorm2d.signature, make: { a throws(ShapeProblem) in .batchNorm2d(try BatchNorm2d(a)) }, functionName: nil),
-        "Linear": Entry(signature: Linear.signature, make: { a throws(ShapeProblem) in .linear(try Linear(a)) }, functionName: nil),
-        "MaxPool2d": Entry(signature: MaxPool2d.signature, make: { a throws(ShapeProblem) in .maxPool2d(try MaxPool2d(a)) }, functionName: nil),
-        "AvgPool2d": Entry(signature: AvgPool2d.signature, make: { a throws(ShapeProblem) in .avgPool2d(try AvgPool2d(a)) }, functionName: nil),
-        "AdaptiveAvgPool2d": Entry(signature: AdaptiveAvgPool2d.signature, make: { a throws(ShapeProblem) in .adaptiveAvgPool2d(try AdaptiveAvgPool2d(a)) }, functionName: nil),
-        "ReLU": Entry(signature: ReLU.signature, make: { a throws(ShapeProblem) in .relu(try ReLU(a)) }, functionName: nil),
-        "Dropout": Entry(signature: Dropout.signature, make: { a throws(ShapeProblem) in .dropout(try Dropout(a)) }, functionName: nil),
-        "Flatten": Entry(signature: Flatten.signature, make: { a throws(ShapeProblem) in .flatten(try Flatten(a)) }, functionName: nil),
-        "Identity": Entry(signature: Signature([]), make: { _ throws(ShapeProblem) in .identity(Identity()) }, functionName: nil),
-    ]
+    private static func entry<T: LayerSpec>(_ t: T.Type, signature: Signature? = nil, fixed: [(String, ZooValue)] = []) -> Entry {
+        Entry(signature: signature ?? T.signature, make: { a throws(ShapeProblem) in
+            var a = a
+            for (k, v) in fixed { a[k] = v }
+            return try T(a).layer
+        })
+    }
 
-    static let functions: [String: Entry] = [
-        "F.relu": Entry(signature: ReLU.signature, make: { a throws(ShapeProblem) in .relu(try ReLU(a)) }, functionName: "relu"),
-        "F.max_pool2d": Entry(signature: MaxPool2d.signature, make: { a throws(ShapeProblem) in .maxPool2d(try MaxPool2d(a)) }, functionName: "max_pool2d"),
-        "F.avg_pool2d": Entry(signature: AvgPool2d.signature, make: { a throws(ShapeProblem) in .avgPool2d(try AvgPool2d(a)) }, functionName: "avg_pool2d"),
-        "F.adaptive_avg_pool2d": Entry(signature: AdaptiveAvgPool2d.signature, make: { a throws(ShapeProblem) in .adaptiveAvgPool2d(try AdaptiveAvgPool2d(a)) }, functionName: "adaptive_avg_pool2d"),
-        "F.dropout": Entry(signature: Dropout.signature, make: { a throws(ShapeProblem) in .dropout(try Dropout(a)) }, functionName: "dropout"),
-        "torch.flatten": Entry(signature: Flatten.signature, make: { a throws(ShapeProblem) in .flatten(try Flatten(a)) }, functionName: "flatten"),
-        "torch.cat": Entry(signature: Concat.signature, make: { a throws(ShapeProblem) in .concat(try Concat(a)) }, functionName: "cat"),
-        "add": Entry(signature: Signature([]), make: { _ throws(ShapeProblem) in .add(Add()) }, functionName: "add"),
-        "torch.add": Entry(signature: Signature([]), make: { _ throws(ShapeProblem) in .add(Add()) }, functionName: "add"),
-    ]
+    static let modules: [String: Entry] = {
+        var out: [String: Entry] = [:]
+        for kind in LayerKinds.all {
+            if let name = kind.moduleName { out[name] = entry(kind) }
+        }
+        // Activations are one kind with a function argument; each class is its own constructor.
+        for f in ActivationFunction.allCases {
+            out[f.className] = entry(Activation.self, signature: f.signature, fixed: [("function", .string(f.rawValue))])
+        }
+        out["LayerNorm2d"] = entry(LayerNorm.self, fixed: [("channels_first", .bool(true))])
+        return out
+    }()
+
+    static let functions: [String: Entry] = {
+        var out: [String: Entry] = [:]
+        for kind in LayerKinds.all {
+            for name in kind.functionNames { out[name] = entry(kind) }
+        }
+        return out
+    }()
 }

@@ -7,7 +7,7 @@ public struct Signature: Sendable {
     }
     public var params: [Param]
 
-    init(_ params: [(String, ZooValue?)]) {
+    public init(_ params: [(String, ZooValue?)]) {
         self.params = params.map { Param(name: $0.0, defaultValue: $0.1) }
     }
 
@@ -90,6 +90,14 @@ struct Args {
         }
         return out
     }
+    /// An int or a tuple of ints (`dims`, `normalized_shape`).
+    func ints(_ name: String) throws(ShapeProblem) -> [Int] {
+        switch self[name] {
+        case .int(let i): return [i]
+        case .tuple(let vs) where vs.allSatisfy({ $0.intValue != nil }): return vs.map { $0.intValue! }
+        default: throw typeError(name, "an int or a tuple of ints")
+        }
+    }
     func typeError(_ name: String, _ expected: String) -> ShapeProblem {
         ShapeProblem(.badArgument, "\(callee) argument '\(name)' must be \(expected), got \(self[name]) (\(self[name].typeName))")
     }
@@ -105,6 +113,16 @@ enum ShapeCheck {
         let s = try single(inputs, what)
         guard s.count == 4 else { throw ShapeProblem(.shape, "\(what) expects an NCHW input, got \(fmt(s))") }
         return s
+    }
+    /// The product of sizes, or an error when it cannot be represented.
+    static func product(_ s: [Int], _ what: String) throws(ShapeProblem) -> Int {
+        var p = 1
+        for d in s {
+            let (r, o) = p.multipliedReportingOverflow(by: d)
+            guard !o else { throw ShapeProblem(.shape, "\(what): \(fmt(s)) has more elements than can be counted") }
+            p = r
+        }
+        return p
     }
     static func fmt(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }
 

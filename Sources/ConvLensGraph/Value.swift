@@ -9,6 +9,9 @@ public enum ZooValue: Sendable, Hashable, CustomStringConvertible {
     case tuple([ZooValue])
     /// A name to resolve against block or model parameters.
     case ident(String)
+    /// An arithmetic expression (`planes * 4`, `(k - 1) // 2`), evaluated when names resolve:
+    /// `op` is one of + - * // / and "neg" (one operand).
+    indirect case expr(op: String, operands: [ZooValue])
 
     /// Python's `repr` of the value.
     public var description: String {
@@ -22,8 +25,13 @@ public enum ZooValue: Sendable, Hashable, CustomStringConvertible {
             if vs.count == 1 { return "(\(vs[0]),)" }
             return "(" + vs.map(\.description).joined(separator: ", ") + ")"
         case .ident(let n): return n
+        case .expr(let op, let xs):
+            if op == "neg" { return "-" + xs[0].operandText }
+            return xs[0].operandText + " \(op) " + xs[1].operandText
         }
     }
+
+    var operandText: String { if case .expr(let op, _) = self, op != "neg" { return "(\(description))" }; return description }
 
     public var intValue: Int? { if case .int(let v) = self { return v }; return nil }
     public var boolValue: Bool? { if case .bool(let v) = self { return v }; return nil }
@@ -46,6 +54,7 @@ public enum ZooValue: Sendable, Hashable, CustomStringConvertible {
         case .null: return "None"
         case .tuple: return "tuple"
         case .ident: return "name"
+        case .expr: return "expression"
         }
     }
 }
@@ -95,4 +104,68 @@ public func pythonFloatRepr(_ v: Double) -> String {
         out = String(digits[..<i]) + "." + String(digits[i...])
     }
     return neg ? "-" + out : out
+}
+
+/// Python arithmetic on resolved values: int op int stays int for + - * //, `/` is true division,
+/// anything with a float is float. Integer overflow and division by zero are errors.
+public enum ZooArithmetic {
+    public static func evaluate(_ op: String, _ xs: [ZooValue]) -> Result<ZooValue, ShapeProblem> {
+        if op == "neg" {
+            switch xs[0] {
+            case .int(let i) where i != Int.min: return .success(.int(-i))
+            case .float(let d): return .success(.float(-d))
+            default: return .failure(ShapeProblem(.badArgument, "cannot negate \(xs[0]) (\(xs[0].typeName))"))
+            }
+        }
+        let a = xs[0], b = xs[1]
+        if case .int(let x) = a, case .int(let y) = b {
+            switch op {
+            case "+": let (r, o) = x.addingReportingOverflow(y); return o ? overflow(a, op, b) : .success(.int(r))
+            case "-": let (r, o) = x.subtractingReportingOverflow(y); return o ? overflow(a, op, b) : .success(.int(r))
+            case "*": let (r, o) = x.multipliedReportingOverflow(by: y); return o ? overflow(a, op, b) : .success(.int(r))
+            case "//":
+                guard y != 0 else { return .failure(ShapeProblem(.badArgument, "integer division by zero in \(a) // \(b)")) }
+                guard !(x == Int.min && y == -1) else { return overflow(a, op, b) }
+                var q = x / y
+                if (x % y != 0) && ((x < 0) != (y < 0)) { q -= 1 }     // Python floors
+                return .success(.int(q))
+            case "/":
+                guard y != 0 else { return .failure(ShapeProblem(.badArgument, "division by zero in \(a) / \(b)")) }
+                return .success(.float(Double(x) / Double(y)))
+            default: break
+            }
+        }
+        guard let x = a.doubleValue, let y = b.doubleValue, a.boolValue == nil, b.boolValue == nil else {
+            return .failure(ShapeProblem(.badArgument, "cannot compute \(a) \(op) \(b): arithmetic needs numbers, got \(a.typeName) and \(b.typeName)"))
+        }
+        switch op {
+        case "+": return .success(.float(x + y))
+        case "-": return .success(.float(x - y))
+        case "*": return .success(.float(x * y))
+        case "/":
+            guard y != 0 else { return .failure(ShapeProblem(.badArgument, "division by zero in \(a) / \(b)")) }
+            return .success(.float(x / y))
+        case "//":
+            guard y != 0 else { return .failure(ShapeProblem(.badArgument, "division by zero in \(a) // \(b)")) }
+            return .success(.float((x / y).rounded(.down)))
+        default: return .failure(ShapeProblem(.badArgument, "unknown operator '\(op)'"))
+        }
+    }
+
+    static func overflow(_ a: ZooValue, _ op: String, _ b: ZooValue) -> Result<ZooValue, ShapeProblem> {
+        .failure(ShapeProblem(.badArgument, "\(a) \(op) \(b) overflows a 64-bit integer"))
+    }
+
+    /// Folds an expression whose operands are all literals; leaves names for the graph builder.
+    public static func fold(_ v: ZooValue) -> ZooValue {
+        switch v {
+        case .expr(let op, let xs):
+            let fx = xs.map(fold)
+            if fx.allSatisfy({ if case .expr = $0 { return false }; if case .ident = $0 { return false }; if case .tuple = $0 { return false }; return true }),
+               case .success(let r) = evaluate(op, fx) { return r }
+            return .expr(op: op, operands: fx)
+        case .tuple(let xs): return .tuple(xs.map(fold))
+        default: return v
+        }
+    }
 }

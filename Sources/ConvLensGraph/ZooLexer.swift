@@ -36,7 +36,7 @@ enum ZooLexer {
             if isLetter(c) {
                 while i < bytes.count, isLetter(bytes[i]) || isDigit(bytes[i]) || bytes[i] == 46 { i += 1 }
                 out.append(Token(kind: .ident, text: text(start, i), column: column(start)))
-            } else if isDigit(c) || ((c == 45 || c == 46) && i + 1 < bytes.count && isDigit(bytes[i + 1])) {
+            } else if isDigit(c) || ((c == 45 && !afterValue(out) || c == 46) && i + 1 < bytes.count && isDigit(bytes[i + 1])) {
                 i += 1
                 var isFloat = c == 46
                 while i < bytes.count {
@@ -70,6 +70,10 @@ enum ZooLexer {
                 let t = text(start, i)
                 guard t == "$in" else { throw ZooError(.syntax, "unknown input '\(t)' (the block input is $in)", at: loc(start)) }
                 out.append(Token(kind: .punct("$in"), text: t, column: column(start)))
+            } else if c == 47 {                                     // / or //
+                let two = i + 1 < bytes.count && bytes[i + 1] == 47
+                i += two ? 2 : 1
+                out.append(Token(kind: .punct(two ? "//" : "/"), text: two ? "//" : "/", column: column(start)))
             } else if let p = punctuation[c] {
                 i += 1
                 out.append(Token(kind: .punct(p), text: p, column: column(start)))
@@ -82,5 +86,15 @@ enum ZooLexer {
         return out
     }
 
-    static let punctuation: [UInt8: String] = [61: "=", 40: "(", 41: ")", 44: ",", 123: "{", 125: "}", 64: "@"]
+    static let punctuation: [UInt8: String] = [61: "=", 40: "(", 41: ")", 44: ",", 123: "{", 125: "}", 64: "@",
+                                               43: "+", 45: "-", 42: "*", 91: "[", 93: "]"]
+
+    /// Whether the last token ends a value, so a following '-' is a minus sign (`k-1`), not a negative number.
+    static func afterValue(_ out: [Token]) -> Bool {
+        guard let t = out.last else { return false }
+        switch t.kind {
+        case .ident, .int, .float, .string: return true
+        case .punct(let p): return p == ")" || p == "]"
+        }
+    }
 }

@@ -133,6 +133,19 @@ private struct Cursor {
                     } while r.accept(",")
                 }
                 try r.expect(")")
+                if r.accept("[") {                       // torch.chunk(2, dim=1)[0]
+                    let l = r.location()
+                    guard let t = r.peek(), case .int(let k) = t.kind, k >= 0 else {
+                        throw ZooError(.syntax, "expected a piece number in '[…]'", at: l)
+                    }
+                    r.pos += 1
+                    try r.expect("]")
+                    st.arguments.append(CallArgument(keyword: "index", value: .int(k), location: l))
+                }
+            }
+            if st.callee == "Sequential" && r.peekIdent("class") {
+                r.pos += 1
+                st.sequentialClass = try r.name("class name")
             }
         } else if form == .declare {
             throw ZooError(.syntax, "'module \(name)' needs '= Type(...)'", at: r.location())
@@ -175,7 +188,10 @@ private struct Cursor {
             }
             st.children = try parseBody(closing: nameLoc, what: "Sequential \(name)")
         } else if st.callee == "Sequential" {
-            throw ZooError(.syntax, "Sequential needs a body: '\(name) = Sequential {' … '}'", at: st.calleeLocation ?? nameLoc)
+            guard st.hasArgumentList, st.arguments.isEmpty else {
+                throw ZooError(.syntax, "Sequential needs a body: '\(name) = Sequential {' … '}' (or 'Sequential()' for an empty one)", at: st.calleeLocation ?? nameLoc)
+            }
+            st.children = []
         }
         return st
     }
@@ -212,10 +228,43 @@ private struct LineReader {
         switch t.kind {
         case .ident: pos += 1; return t.text
         case .int(let v) where v >= 0: pos += 1; return String(v)
+        case .string(let s) where !s.isEmpty && !s.contains(".") && !s.contains(" "): pos += 1; return s   // "block1-0"
         default: throw ZooError(.syntax, "expected \(what) but found '\(t.text)'", at: location())
         }
     }
+    /// A value: a literal, a name, a tuple, or an arithmetic expression over them
+    /// (`+ - * // /`, unary minus, parentheses), folded when every operand is a literal.
     mutating func value() throws(ZooError) -> ZooValue {
+        depth = 0
+        return ZooArithmetic.fold(try additive())
+    }
+
+    private mutating func additive() throws(ZooError) -> ZooValue {
+        var v = try multiplicative()
+        while let t = peek(), t.kind == .punct("+") || t.kind == .punct("-") {
+            pos += 1
+            v = .expr(op: t.text, operands: [v, try multiplicative()])
+        }
+        return v
+    }
+
+    private mutating func multiplicative() throws(ZooError) -> ZooValue {
+        var v = try unary()
+        while let t = peek(), t.kind == .punct("*") || t.kind == .punct("//") || t.kind == .punct("/") {
+            pos += 1
+            v = .expr(op: t.text, operands: [v, try unary()])
+        }
+        return v
+    }
+
+    private mutating func unary() throws(ZooError) -> ZooValue {
+        if accept("-") { return .expr(op: "neg", operands: [try unary()]) }
+        return try primary()
+    }
+
+    var depth = 0
+
+    private mutating func primary() throws(ZooError) -> ZooValue {
         guard let t = peek() else { throw ZooError(.syntax, "expected a value at end of line", at: location()) }
         switch t.kind {
         case .int(let v): pos += 1; return .int(v)
@@ -229,19 +278,28 @@ private struct LineReader {
             case "None": return .null
             default: return .ident(t.text)
             }
-        case .punct("("):
+        case .punct(let open) where open == "(" || open == "[":
+            let close = open == "(" ? ")" : "]"
+            depth += 1
+            guard depth <= 64 else { throw ZooError(.syntax, "values nest too deeply (more than 64 parentheses)", at: location()) }
             pos += 1
             var items: [ZooValue] = []
-            if !peekPunct(")") {
+            var sawComma = false
+            if !peekPunct(close) {
                 repeat {
-                    if peekPunct(")") { break }   // trailing comma: (3,)
-                    items.append(try value())
+                    if peekPunct(close) { break }   // trailing comma: (3,)
+                    items.append(try additive())
+                    if peekPunct(",") { sawComma = true }
                 } while accept(",")
             }
-            try expect(")")
+            try expect(close)
+            depth -= 1
+            // Python: (x) is x itself; (x,) and [x] are sequences.
+            if open == "(" && items.count == 1 && !sawComma { return items[0] }
             return .tuple(items)
         default:
             throw ZooError(.syntax, "expected a value but found '\(t.text)'", at: location())
         }
     }
+
 }

@@ -66,4 +66,6 @@ public struct Statement: Sendable {
     public var trainOnly = false
     /// Children of an inline `Sequential { … }`.
     public var children: [Statement]?
+    /// The class an inline Sequential prints (`Sequential class SimpleStemIN {`); nil: Sequential.
+    public var sequentialClass: String?
 }

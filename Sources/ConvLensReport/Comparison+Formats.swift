@@ -1,3 +1,4 @@
+import ConvLensGraph
 import ConvLensAnalysis
 import Foundation
 

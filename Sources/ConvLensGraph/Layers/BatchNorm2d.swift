@@ -2,7 +2,12 @@
 /// num_batches_tracked [] when tracking running statistics.
 public struct BatchNorm2d: LayerSpec, Hashable {
     public static let className = "BatchNorm2d"
-    static let signature = Signature([
+    public static let moduleName: String? = "BatchNorm2d"
+    public static let functionNames: [String] = []
+    public static let functionName = "batch_norm"
+    public static let category = LayerCategory.normalization
+    public var layer: Layer { .batchNorm2d(self) }
+    public static let signature = Signature([
         ("num_features", nil), ("eps", .float(1e-5)), ("momentum", .float(0.1)), ("affine", .bool(true)),
         ("track_running_stats", .bool(true)), ("bias", .bool(true)),
     ])
@@ -21,7 +26,7 @@ public struct BatchNorm2d: LayerSpec, Hashable {
         affine = true; trackRunningStats = true; bias = true
     }
 
-    init(_ v: BoundArguments) throws(ShapeProblem) {
+    public init(_ v: BoundArguments) throws(ShapeProblem) {
         let a = Args(v, "BatchNorm2d")
         numFeatures = try a.int("num_features", min: 1)
         _ = try a.double("eps"); eps = a["eps"]
@@ -52,5 +57,30 @@ public struct BatchNorm2d: LayerSpec, Hashable {
     public var buffers: [TensorSpec] {
         guard trackRunningStats else { return [] }
         return [TensorSpec("running_mean", [numFeatures]), TensorSpec("running_var", [numFeatures]), TensorSpec("num_batches_tracked", [])]
+    }
+
+    public func macs(_ c: LayerCall) -> Int { 0 }
+
+    /// ConvLens: eval folds to y = a·x + b (2 per element); train: mean (1), variance (3),
+    /// normalise (1), affine (2) = 7 per element, 5 without affine.
+    /// fvcore (batchnorm_flop_jit): eval numel·(2 if affine else 1), train numel·(5 if affine else 4).
+    /// thop (count_normalization): 2·numel, doubled when affine. ptflops (bn_flops_counter_hook):
+    /// numel, doubled when affine.
+    public func operations(_ c: LayerCall) -> OperationCounts {
+        let x = c.inputElements
+        return OperationCounts(flops: c.training ? (affine ? 7 : 5) * x : 2 * x,
+                               fvcore: c.training ? x * (affine ? 5 : 4) : x * (affine ? 2 : 1),
+                               thop: Double(2 * x * (affine ? 2 : 1)), ptflopsModule: Double(x * (affine ? 2 : 1)))
+    }
+    public func spatial(_ c: LayerCall) -> SpatialRule { .pointwise }
+    public func allocates(_ c: LayerCall) -> Bool { true }
+    public var summaryKernel: String? { nil }
+
+    public func formulas(_ c: LayerCall) -> [Formula] {
+        let p = parameters.reduce(0) { $0 + $1.count }, b = buffers.reduce(0) { $0 + $1.count }
+        var lines = [Formula("computes", "y = (x − E[x]) / √(Var[x] + \(eps)) · γ + β per channel; eval uses running statistics, train the batch's (momentum \(momentum))")]
+        if affine { lines.append(Formula("parameters", "γ and β: 2·\(numFeatures) = \(FormulaText.num(p))")) }
+        if trackRunningStats { lines.append(Formula("buffers", "running_mean, running_var: 2·\(numFeatures), num_batches_tracked: 1 → \(FormulaText.num(b))")) }
+        return lines
     }
 }

@@ -1,7 +1,14 @@
+import Foundation
+
 /// torch.nn.Conv2d. Weight [OC, IC/groups, KH, KW], bias [OC].
 public struct Conv2d: LayerSpec, Hashable {
     public static let className = "Conv2d"
-    static let signature = Signature([
+    public static let moduleName: String? = "Conv2d"
+    public static let functionNames: [String] = []
+    public static let functionName = "conv2d"
+    public static let category = LayerCategory.convolution
+    public var layer: Layer { .conv2d(self) }
+    public static let signature = Signature([
         ("in_channels", nil), ("out_channels", nil), ("kernel_size", nil), ("stride", .int(1)),
         ("padding", .int(0)), ("dilation", .int(1)), ("groups", .int(1)), ("bias", .bool(true)),
         ("padding_mode", .string("zeros")),
@@ -21,7 +28,7 @@ public struct Conv2d: LayerSpec, Hashable {
         self.stride = stride; self.padding = padding; self.dilation = dilation; self.groups = groups; self.bias = bias
     }
 
-    init(_ v: BoundArguments) throws(ShapeProblem) {
+    public init(_ v: BoundArguments) throws(ShapeProblem) {
         let a = Args(v, "Conv2d")
         inChannels = try a.int("in_channels", min: 1)
         outChannels = try a.int("out_channels", min: 1)
@@ -71,12 +78,44 @@ public struct Conv2d: LayerSpec, Hashable {
         return p
     }
 
+    public var buffers: [TensorSpec] { [] }
+
     // MACs = output elements × (in_channels / groups × kh × kw)
-    public func macs(inputs: [[Int]], output: [Int]) -> Int {
-        output.reduce(1, *) * (inChannels / groups) * kernelSize[0] * kernelSize[1]
+    public func macs(_ c: LayerCall) -> Int {
+        c.outputElements * (inChannels / groups) * kernelSize[0] * kernelSize[1]
     }
 
-    public var window: Window? { Window(kernel: kernelSize, stride: stride, padding: padding, dilation: dilation) }
-}
+    /// ConvLens: 2 per MAC + one bias add per output. fvcore (conv handle) and thop (count_convNd):
+    /// the MACs, bias ignored. ptflops (conv_flops_counter_hook): MACs + one per output for the bias.
+    public func operations(_ c: LayerCall) -> OperationCounts {
+        let m = macs(c), b = bias ? c.outputElements : 0
+        return OperationCounts(flops: 2 * m + b, fvcore: m, thop: Double(m), ptflopsModule: Double(m + b))
+    }
 
-func tuple(_ v: [Int]) -> String { "(" + v.map(String.init).joined(separator: ", ") + ")" }
+    public func spatial(_ c: LayerCall) -> SpatialRule {
+        .window(Window(kernel: kernelSize, stride: stride, padding: padding, dilation: dilation))
+    }
+    public func allocates(_ c: LayerCall) -> Bool { true }
+    public var summaryKernel: String? { "[" + kernelSize.map(String.init).joined(separator: ", ") + "]" }
+
+    public func formulas(_ c: LayerCall) -> [Formula] {
+        let x = c.x, y = c.output, g = groups
+        let w = Window(kernel: kernelSize, stride: stride, padding: padding, dilation: dilation)
+        var lines = FormulaText.windowLines(x, y, w, ceil: false)
+        let perFilter = "\(inChannels / g)·\(kernelSize[0])·\(kernelSize[1])"
+        let weights = "\(outChannels)·" + perFilter
+        let weightCount = outChannels * (inChannels / g) * kernelSize[0] * kernelSize[1]
+        lines.append(Formula("parameters", FormulaText.parameterCount(weights, weightCount: weightCount, bias: bias ? outChannels : nil)))
+        if g > 1 {
+            let kind = g == inChannels && g == outChannels ? "depthwise" : (g == inChannels ? "depthwise (channel multiplier \(outChannels / g))" : "grouped")
+            lines.append(Formula("groups", "\(kind): \(g) groups, each \(inChannels / g) → \(outChannels / g) channels; a dense conv would need \(g)× the weights (\(FormulaText.num(weightCount * g)))"))
+        }
+        lines.append(Formula("MACs", "\(FormulaText.batch(y[0]))\(outChannels)·\(y[2])·\(y[3]) outputs × \(perFilter) = \(FormulaText.num(macs(c)))"))
+        let fcParams = x[1] * x[2] * x[3] * y[1] * y[2] * y[3]
+        let params = max(weightCount + (bias ? outChannels : 0), 1)
+        let r = Double(fcParams) / Double(params)
+        let ratio = r >= 10 ? "\(FormulaText.num(Int(r.rounded())))×" : String(format: "%.1f×", r)
+        lines.append(Formula("vs. linear", "a fully connected layer between the same shapes needs \(x[1])·\(x[2])·\(x[3])·\(y[1])·\(y[2])·\(y[3]) = \(FormulaText.num(fcParams)) weights (\(ratio) this layer's)"))
+        return lines
+    }
+}

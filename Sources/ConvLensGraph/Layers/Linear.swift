@@ -1,7 +1,12 @@
 /// torch.nn.Linear. weight [out, in], bias [out]. Applies to the last dimension.
 public struct Linear: LayerSpec, Hashable {
     public static let className = "Linear"
-    static let signature = Signature([("in_features", nil), ("out_features", nil), ("bias", .bool(true))])
+    public static let moduleName: String? = "Linear"
+    public static let functionNames: [String] = []
+    public static let functionName = "linear"
+    public static let category = LayerCategory.linear
+    public var layer: Layer { .linear(self) }
+    public static let signature = Signature([("in_features", nil), ("out_features", nil), ("bias", .bool(true))])
     public var inFeatures: Int
     public var outFeatures: Int
     public var bias: Bool
@@ -10,7 +15,7 @@ public struct Linear: LayerSpec, Hashable {
         self.inFeatures = inFeatures; self.outFeatures = outFeatures; self.bias = bias
     }
 
-    init(_ v: BoundArguments) throws(ShapeProblem) {
+    public init(_ v: BoundArguments) throws(ShapeProblem) {
         let a = Args(v, "Linear")
         inFeatures = try a.int("in_features", min: 1)
         outFeatures = try a.int("out_features", min: 1)
@@ -31,6 +36,31 @@ public struct Linear: LayerSpec, Hashable {
         bias ? [TensorSpec("weight", [outFeatures, inFeatures]), TensorSpec("bias", [outFeatures])] : [TensorSpec("weight", [outFeatures, inFeatures])]
     }
 
+    public var buffers: [TensorSpec] { [] }
+
     // MACs = output elements × in_features
-    public func macs(inputs: [[Int]], output: [Int]) -> Int { output.reduce(1, *) * inFeatures }
+    public func macs(_ c: LayerCall) -> Int { c.outputElements * inFeatures }
+
+    /// ConvLens: 2 per MAC + one bias add per output. fvcore (addmm/linear handle) and thop
+    /// (count_linear): the MACs. ptflops (linear_flops_counter_hook): numel(x)·out_features + out_features
+    /// (the bias once, not per row).
+    public func operations(_ c: LayerCall) -> OperationCounts {
+        let m = macs(c)
+        return OperationCounts(flops: 2 * m + (bias ? c.outputElements : 0), fvcore: m, thop: Double(m),
+                               ptflopsModule: Double(c.inputElements * outFeatures + (bias ? outFeatures : 0)))
+    }
+    public func spatial(_ c: LayerCall) -> SpatialRule { .pointwise }
+    public func allocates(_ c: LayerCall) -> Bool { true }
+    public var summaryKernel: String? { nil }
+
+    public func formulas(_ c: LayerCall) -> [Formula] {
+        let y = c.output
+        let rows = y.dropLast().reduce(1, *)
+        let p = outFeatures * inFeatures + (bias ? outFeatures : 0)
+        let w = "\(outFeatures)·\(inFeatures)"
+        return [
+            Formula("parameters", bias ? "\(w) + \(outFeatures) = \(FormulaText.num(p))" : "\(w) = \(FormulaText.num(p))"),
+            Formula("MACs", "\(rows == 1 ? "" : "\(FormulaText.dims(Array(y.dropLast())))·")\(outFeatures) outputs × \(inFeatures) inputs = \(FormulaText.num(macs(c)))"),
+        ]
+    }
 }

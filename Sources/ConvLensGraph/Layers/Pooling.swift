@@ -1,7 +1,16 @@
 /// torch.nn.MaxPool2d / F.max_pool2d. Arguments keep the form written (int or pair), as torch prints them.
 public struct MaxPool2d: LayerSpec, Hashable {
     public static let className = "MaxPool2d"
-    static let signature = Signature([
+    public static let moduleName: String? = "MaxPool2d"
+    public static let functionNames: [String] = ["F.max_pool2d"]
+    public static let functionName = "max_pool2d"
+    public static let category = LayerCategory.pooling
+    public var layer: Layer { .maxPool2d(self) }
+    public var parameters: [TensorSpec] { [] }
+    public var buffers: [TensorSpec] { [] }
+    public func macs(_ c: LayerCall) -> Int { 0 }
+    public func allocates(_ c: LayerCall) -> Bool { true }
+    public static let signature = Signature([
         ("kernel_size", nil), ("stride", .null), ("padding", .int(0)), ("dilation", .int(1)),
         ("return_indices", .bool(false)), ("ceil_mode", .bool(false)),
     ])
@@ -9,7 +18,7 @@ public struct MaxPool2d: LayerSpec, Hashable {
     public var ceilMode: Bool
     var written: BoundArguments
 
-    init(_ v: BoundArguments) throws(ShapeProblem) {
+    public init(_ v: BoundArguments) throws(ShapeProblem) {
         var v = v
         if v["stride"] == ZooValue.null { v["stride"] = v["kernel_size"] }   // torch: stride defaults to kernel_size
         let a = Args(v, "MaxPool2d")
@@ -35,12 +44,34 @@ public struct MaxPool2d: LayerSpec, Hashable {
     }
 
     public var window: Window? { Window(kernel: kernelSize, stride: stride, padding: padding, dilation: dilation) }
+    public func spatial(_ c: LayerCall) -> SpatialRule { .window(window!) }
+
+    /// ConvLens: k·k − 1 comparisons per output. fvcore and thop: none. ptflops
+    /// (pool_flops_counter_hook): numel(x) for the module hook and again for the patched F.max_pool2d.
+    public func operations(_ c: LayerCall) -> OperationCounts {
+        OperationCounts(flops: c.outputElements * (kernelSize[0] * kernelSize[1] - 1),
+                        ptflopsModule: Double(c.inputElements), ptflopsFunctional: Double(c.inputElements))
+    }
+    public var summaryKernel: String? { poolKernelText(written["kernel_size"]!) }
+    public func formulas(_ c: LayerCall) -> [Formula] {
+        FormulaText.windowLines(c.x, c.output, window!, ceil: ceilMode)
+            + [Formula("parameters", "none; max over each \(kernelSize[0])×\(kernelSize[1]) window, per channel")]
+    }
 }
 
 /// torch.nn.AvgPool2d / F.avg_pool2d. count_include_pad defaults to True as in torch.
 public struct AvgPool2d: LayerSpec, Hashable {
     public static let className = "AvgPool2d"
-    static let signature = Signature([
+    public static let moduleName: String? = "AvgPool2d"
+    public static let functionNames: [String] = ["F.avg_pool2d"]
+    public static let functionName = "avg_pool2d"
+    public static let category = LayerCategory.pooling
+    public var layer: Layer { .avgPool2d(self) }
+    public var parameters: [TensorSpec] { [] }
+    public var buffers: [TensorSpec] { [] }
+    public func macs(_ c: LayerCall) -> Int { 0 }
+    public func allocates(_ c: LayerCall) -> Bool { true }
+    public static let signature = Signature([
         ("kernel_size", nil), ("stride", .null), ("padding", .int(0)), ("ceil_mode", .bool(false)),
         ("count_include_pad", .bool(true)), ("divisor_override", .null),
     ])
@@ -49,7 +80,7 @@ public struct AvgPool2d: LayerSpec, Hashable {
     public var countIncludePad: Bool
     var written: BoundArguments
 
-    init(_ v: BoundArguments) throws(ShapeProblem) {
+    public init(_ v: BoundArguments) throws(ShapeProblem) {
         var v = v
         if v["stride"] == ZooValue.null { v["stride"] = v["kernel_size"] }
         let a = Args(v, "AvgPool2d")
@@ -76,6 +107,19 @@ public struct AvgPool2d: LayerSpec, Hashable {
     }
 
     public var window: Window? { Window(kernel: kernelSize, stride: stride, padding: padding) }
+    public func spatial(_ c: LayerCall) -> SpatialRule { .window(window!) }
+
+    /// ConvLens: k·k − 1 adds + 1 divide per output. fvcore: none. thop (count_avgpool): numel(y).
+    /// ptflops: numel(x) for the module hook and again for the patched F.avg_pool2d.
+    public func operations(_ c: LayerCall) -> OperationCounts {
+        OperationCounts(flops: c.outputElements * kernelSize[0] * kernelSize[1], thop: Double(c.outputElements),
+                        ptflopsModule: Double(c.inputElements), ptflopsFunctional: Double(c.inputElements))
+    }
+    public var summaryKernel: String? { poolKernelText(written["kernel_size"]!) }
+    public func formulas(_ c: LayerCall) -> [Formula] {
+        FormulaText.windowLines(c.x, c.output, window!, ceil: ceilMode)
+            + [Formula("parameters", "none; mean over each \(kernelSize[0])×\(kernelSize[1]) window" + (countIncludePad && padding != [0, 0] ? ", padding zeros counted (count_include_pad=True)" : ""))]
+    }
 }
 
 func poolShape(_ x: [Int], _ w: Window, ceil: Bool, what: String) throws(ShapeProblem) -> [Int] {
@@ -93,11 +137,20 @@ func poolShape(_ x: [Int], _ w: Window, ceil: Bool, what: String) throws(ShapePr
 /// torch.nn.AdaptiveAvgPool2d: bin i spans [⌊i·n/o⌋, ⌈(i+1)·n/o⌉).
 public struct AdaptiveAvgPool2d: LayerSpec, Hashable {
     public static let className = "AdaptiveAvgPool2d"
-    static let signature = Signature([("output_size", nil)])
+    public static let moduleName: String? = "AdaptiveAvgPool2d"
+    public static let functionNames: [String] = ["F.adaptive_avg_pool2d"]
+    public static let functionName = "adaptive_avg_pool2d"
+    public static let category = LayerCategory.pooling
+    public var layer: Layer { .adaptiveAvgPool2d(self) }
+    public var parameters: [TensorSpec] { [] }
+    public var buffers: [TensorSpec] { [] }
+    public func macs(_ c: LayerCall) -> Int { 0 }
+    public func allocates(_ c: LayerCall) -> Bool { true }
+    public static let signature = Signature([("output_size", nil)])
     public var outputSize: [Int]
     var written: ZooValue
 
-    init(_ v: BoundArguments) throws(ShapeProblem) {
+    public init(_ v: BoundArguments) throws(ShapeProblem) {
         let a = Args(v, "AdaptiveAvgPool2d")
         outputSize = try a.pair("output_size", min: 1)
         written = a["output_size"]
@@ -110,8 +163,39 @@ public struct AdaptiveAvgPool2d: LayerSpec, Hashable {
         return [x[0], x[1], outputSize[0], outputSize[1]]
     }
 
+    public func spatial(_ c: LayerCall) -> SpatialRule { .adaptive(outputSize: outputSize) }
+
+    /// ConvLens: each output reads its bin (|bin| − 1 adds + 1 divide = |bin| ops): N·C·Σh_i·Σw_j.
+    /// fvcore (adaptive_avg_pool2d handle): numel(x). thop (count_adap_avgpool): (prod(in/out) + 1)·numel(y),
+    /// with float ratios. ptflops: numel(x) for the module hook and again for the patched function.
+    public func operations(_ c: LayerCall) -> OperationCounts {
+        let x = c.x, y = c.output
+        let sh = AdaptiveAvgPool2d.bins(input: x[2], output: outputSize[0]).reduce(0) { $0 + $1.1 - $1.0 }
+        let sw = AdaptiveAvgPool2d.bins(input: x[3], output: outputSize[1]).reduce(0) { $0 + $1.1 - $1.0 }
+        let kernel = (Double(x[2]) / Double(y[2])) * (Double(x[3]) / Double(y[3]))
+        return OperationCounts(flops: x[0] * x[1] * sh * sw, fvcore: c.inputElements, thop: (kernel + 1) * Double(c.outputElements),
+                               ptflopsModule: Double(c.inputElements), ptflopsFunctional: Double(c.inputElements))
+    }
+    public var summaryKernel: String? { nil }
+    public func formulas(_ c: LayerCall) -> [Formula] {
+        (0..<2).map { i in
+            let bins = AdaptiveAvgPool2d.bins(input: c.x[2 + i], output: outputSize[i])
+            let shown = bins.prefix(8).map { "[\($0.0), \($0.1))" }.joined(separator: " ") + (bins.count > 8 ? " …" : "")
+            return Formula(i == 0 ? "row bins" : "column bins", "bin i spans [⌊i·\(c.x[2 + i])/\(outputSize[i])⌋, ⌈(i+1)·\(c.x[2 + i])/\(outputSize[i])⌉): \(shown)")
+        }
+    }
+
     /// The [start, end) input range of each output bin along an axis of length n.
     public static func bins(input n: Int, output o: Int) -> [(Int, Int)] {
         (0..<o).map { i in ((i * n) / o, ((i + 1) * n + o - 1) / o) }
+    }
+}
+
+/// torchinfo's get_kernel_size for pools: list(kernel_size) for a tuple, the int as written.
+func poolKernelText(_ v: ZooValue) -> String? {
+    switch v {
+    case .int(let k): return String(k)
+    case .tuple(let vs): return "[" + vs.map(\.description).joined(separator: ", ") + "]"
+    default: return nil
     }
 }

@@ -1,0 +1,126 @@
+/// The element-wise activation functions beyond ReLU, each with torch's class name, constructor,
+/// repr and per-convention counts. Adding one is a case here (and its kernel in the engine).
+public enum ActivationFunction: String, Sendable, Hashable, CaseIterable {
+    case relu6, silu, sigmoid, tanh, hardswish, hardsigmoid, gelu, leakyRelu = "leaky_relu"
+
+    public var className: String {
+        switch self {
+        case .relu6: return "ReLU6"
+        case .silu: return "SiLU"
+        case .sigmoid: return "Sigmoid"
+        case .tanh: return "Tanh"
+        case .hardswish: return "Hardswish"
+        case .hardsigmoid: return "Hardsigmoid"
+        case .gelu: return "GELU"
+        case .leakyRelu: return "LeakyReLU"
+        }
+    }
+    /// torch.nn.functional's name.
+    public var functionName: String { rawValue }
+
+    var signature: Signature {
+        switch self {
+        case .relu6, .silu, .hardswish, .hardsigmoid: return Signature([("inplace", .bool(false))])
+        case .sigmoid, .tanh: return Signature([])
+        case .gelu: return Signature([("approximate", .string("none"))])
+        case .leakyRelu: return Signature([("negative_slope", .float(0.01)), ("inplace", .bool(false))])
+        }
+    }
+
+    /// ConvLens FLOPs per element, counting each arithmetic operation and each elementary function
+    /// (exp, erf, tanh) as one: relu6 = max, min; sigmoid = 1/(1 + exp(−x)): negate, exp, add,
+    /// divide; silu = x·sigmoid(x); hardsigmoid = clamp(x/6 + 1/2, 0, 1): divide, add, max, min;
+    /// hardswish = x·hardsigmoid(x); gelu = x·½(1 + erf(x/√2)): divide, erf, add, 2 multiplies;
+    /// gelu tanh = ½x(1 + tanh(√(2/π)(x + 0.044715x³))): 9; leaky relu = compare, multiply.
+    func flopsPerElement(approximate: String) -> Int {
+        switch self {
+        case .relu6: return 2
+        case .sigmoid: return 4
+        case .silu: return 5
+        case .tanh: return 1
+        case .hardsigmoid: return 4
+        case .hardswish: return 5
+        case .gelu: return approximate == "tanh" ? 9 : 5
+        case .leakyRelu: return 2
+        }
+    }
+
+    var formula: String {
+        switch self {
+        case .relu6: return "min(max(0, x), 6)"
+        case .silu: return "x · σ(x) = x / (1 + e^−x)"
+        case .sigmoid: return "σ(x) = 1 / (1 + e^−x)"
+        case .tanh: return "tanh(x)"
+        case .hardswish: return "x · min(max(x + 3, 0), 6) / 6"
+        case .hardsigmoid: return "min(max(x + 3, 0), 6) / 6"
+        case .gelu: return "x · Φ(x) = x · ½(1 + erf(x/√2))"
+        case .leakyRelu: return "x if x ≥ 0 else negative_slope · x"
+        }
+    }
+}
+
+/// torch.nn.ReLU6, SiLU, Sigmoid, Tanh, Hardswish, Hardsigmoid, GELU, LeakyReLU.
+public struct Activation: ParameterFree {
+    public static let className = "Activation"
+    public static let moduleName: String? = nil          // one constructor per function (LayerFactory)
+    public static let functionNames: [String] = []
+    public static let functionName = "activation"
+    public static let category = LayerCategory.activation
+    public static let signature = Signature([("function", nil), ("inplace", .bool(false)), ("approximate", .string("none")),
+                                             ("negative_slope", .float(0.01))])
+    public var function: ActivationFunction
+    public var inplace: Bool
+    public var approximate: String
+    public var negativeSlope: ZooValue
+    public var layer: Layer { .activation(self) }
+
+    public init(_ v: BoundArguments) throws(ShapeProblem) {
+        guard let name = v["function"]?.stringValue, let f = ActivationFunction(rawValue: name) else {
+            throw ShapeProblem(.badArgument, "unknown activation \(v["function"] ?? .null)")
+        }
+        function = f
+        let a = Args(v, f.className)
+        inplace = v["inplace"] == nil ? false : try a.bool("inplace")
+        approximate = v["approximate"]?.stringValue ?? "none"
+        guard approximate == "none" || approximate == "tanh" else {
+            throw ShapeProblem(.badArgument, "GELU approximate must be 'none' or 'tanh', got '\(approximate)'")
+        }
+        negativeSlope = v["negative_slope"] ?? .float(0.01)
+        if v["negative_slope"] != nil { _ = try a.double("negative_slope") }
+        if case .int(let i) = negativeSlope { negativeSlope = .float(Double(i)) }
+    }
+
+    public var slope: Double { negativeSlope.doubleValue ?? 0.01 }
+
+    // torch 2.15's extra_repr of each class.
+    public var extraRepr: String {
+        switch function {
+        case .relu6, .silu: return inplace ? "inplace=True" : ""
+        case .sigmoid, .tanh, .hardswish, .hardsigmoid: return ""
+        case .gelu: return "approximate='\(approximate)'"
+        case .leakyRelu: return "negative_slope=\(negativeSlope)" + (inplace ? ", inplace=True" : "")
+        }
+    }
+
+    public func outputShape(_ inputs: [[Int]]) throws(ShapeProblem) -> [Int] { try ShapeCheck.single(inputs, function.className) }
+
+    /// fvcore, thop: element-wise activations are not counted (fvcore skips the aten ops; thop
+    /// registers only zero-op hooks or none). ptflops: its relu hook (numel(y)) for ReLU6 and
+    /// LeakyReLU modules, plus the patched functional call (numel(x)) where it patches one.
+    public func operations(_ c: LayerCall) -> OperationCounts {
+        let y = Double(c.outputElements), x = Double(c.inputElements)
+        let flops = function.flopsPerElement(approximate: approximate) * c.outputElements
+        switch function {
+        case .relu6: return OperationCounts(flops: flops, ptflopsModule: y, ptflopsFunctional: x)
+        case .leakyRelu: return OperationCounts(flops: flops, ptflopsModule: y, ptflopsFunctional: x)
+        case .gelu, .silu: return OperationCounts(flops: flops, ptflopsFunctional: x)
+        case .sigmoid, .tanh, .hardswish, .hardsigmoid: return OperationCounts(flops: flops)
+        }
+    }
+    public func spatial(_ c: LayerCall) -> SpatialRule { .pointwise }
+    public func allocates(_ c: LayerCall) -> Bool { true }
+    public var summaryKernel: String? { nil }
+    public func formulas(_ c: LayerCall) -> [Formula] {
+        [Formula("computes", "\(function.formula), element-wise; shape unchanged; \(function.flopsPerElement(approximate: approximate)) FLOPs per element (ConvLens)")]
+    }
+}

@@ -1,0 +1,116 @@
+/// torch.nn.LayerNorm over the trailing `normalized_shape` dims, and torchvision's convnext
+/// LayerNorm2d (the same arguments; normalises the channels of an NCHW tensor: permute, layer
+/// norm, permute back). weight/bias have normalized_shape.
+public struct LayerNorm: LayerSpec {
+    public static let className = "LayerNorm"
+    public static let moduleName: String? = "LayerNorm"
+    public static let functionNames: [String] = []
+    public static let functionName = "layer_norm"
+    public static let category = LayerCategory.normalization
+    public static let signature = Signature([("normalized_shape", nil), ("eps", .float(1e-5)), ("elementwise_affine", .bool(true)),
+                                             ("bias", .bool(true)), ("channels_first", .bool(false))])
+    public var normalizedShape: [Int]
+    public var eps: ZooValue
+    public var elementwiseAffine: Bool
+    public var bias: Bool
+    /// LayerNorm2d: normalise dim 1 of NCHW.
+    public var channelsFirst: Bool
+    public var epsValue: Double { eps.doubleValue ?? 1e-5 }
+    public var layer: Layer { .layerNorm(self) }
+
+    public init(_ v: BoundArguments) throws(ShapeProblem) {
+        channelsFirst = v["channels_first"]?.boolValue ?? false
+        let a = Args(v, channelsFirst ? "LayerNorm2d" : "LayerNorm")
+        normalizedShape = try a.ints("normalized_shape")
+        guard normalizedShape.allSatisfy({ $0 >= 1 }), !normalizedShape.isEmpty else {
+            throw ShapeProblem(.badArgument, "\(a.callee) normalized_shape must be positive sizes, got \(a["normalized_shape"])")
+        }
+        if channelsFirst && normalizedShape.count != 1 {
+            throw ShapeProblem(.badArgument, "LayerNorm2d normalises the channels: normalized_shape must be one size, got \(a["normalized_shape"])")
+        }
+        _ = try a.double("eps"); eps = a["eps"]
+        elementwiseAffine = try a.bool("elementwise_affine")
+        bias = try a.bool("bias")
+    }
+
+    // torch 2.15: '{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}' + ', bias=…'
+    public var extraRepr: String {
+        let shape = normalizedShape.count == 1 ? "(\(normalizedShape[0]),)" : tuple(normalizedShape)
+        return "\(shape), eps=\(eps), elementwise_affine=\(elementwiseAffine ? "True" : "False"), bias=\(bias ? "True" : "False")"
+    }
+
+    public func outputShape(_ inputs: [[Int]]) throws(ShapeProblem) -> [Int] {
+        let name = channelsFirst ? "LayerNorm2d" : "LayerNorm"
+        let x = try ShapeCheck.single(inputs, name)
+        if channelsFirst {
+            guard x.count == 4 else { throw ShapeProblem(.shape, "LayerNorm2d expects an NCHW input, got \(ShapeCheck.fmt(x))") }
+            guard x[1] == normalizedShape[0] else {
+                throw ShapeProblem(.channelMismatch, "LayerNorm2d normalises \(normalizedShape[0]) channels but receives \(x[1]) (input \(ShapeCheck.fmt(x)))")
+            }
+        } else {
+            guard x.count >= normalizedShape.count, Array(x.suffix(normalizedShape.count)) == normalizedShape else {
+                throw ShapeProblem(.channelMismatch, "LayerNorm over \(tuple(normalizedShape)) needs an input ending in those sizes, got \(ShapeCheck.fmt(x))\(x.count == 4 && x[1] == normalizedShape.last ? " (channels are dim 1: permute to NHWC first, or use LayerNorm2d)" : "")")
+            }
+        }
+        return x
+    }
+
+    public var parameters: [TensorSpec] {
+        guard elementwiseAffine else { return [] }
+        return bias ? [TensorSpec("weight", normalizedShape), TensorSpec("bias", normalizedShape)] : [TensorSpec("weight", normalizedShape)]
+    }
+    public var buffers: [TensorSpec] { [] }
+    public func macs(_ c: LayerCall) -> Int { 0 }
+
+    /// ConvLens: mean (1 add), variance (subtract, square, add: 3), normalise (1), affine (2) = 7
+    /// per element, 5 without affine. fvcore (norm_flop_counter): numel·(5 if affine else 4).
+    /// thop, ptflops: see the README's conventions table.
+    public func operations(_ c: LayerCall) -> OperationCounts {
+        let x = c.inputElements
+        return OperationCounts(flops: (elementwiseAffine ? 7 : 5) * x, fvcore: x * (elementwiseAffine ? 5 : 4))
+    }
+    public func spatial(_ c: LayerCall) -> SpatialRule { .pointwise }
+    public func allocates(_ c: LayerCall) -> Bool { true }
+    public var summaryKernel: String? { nil }
+    public func formulas(_ c: LayerCall) -> [Formula] {
+        let n = normalizedShape.reduce(1, *)
+        let over = channelsFirst ? "the \(n) channels of each pixel" : "the last \(normalizedShape.count == 1 ? "dim" : "\(normalizedShape.count) dims") (\(n) values)"
+        var lines = [Formula("computes", "y = (x − E[x]) / √(Var[x] + \(eps)) · γ + β over \(over); the same in eval and train (no running statistics)")]
+        if elementwiseAffine {
+            lines.append(Formula("parameters", "γ\(bias ? " and β" : ""): \(bias ? "2·" : "")\(n) = \(FormulaText.num(parameters.reduce(0) { $0 + $1.count }))"))
+        }
+        return lines
+    }
+}
+
+/// torch.nn.Softmax(dim).
+public struct Softmax: ParameterFree {
+    public static let className = "Softmax"
+    public static let moduleName: String? = "Softmax"
+    public static let functionNames = ["F.softmax"]
+    public static let functionName = "softmax"
+    public static let category = LayerCategory.activation
+    public static let signature = Signature([("dim", .null)])
+    public var dim: Int?
+    public var layer: Layer { .softmax(self) }
+    public init(_ v: BoundArguments) throws(ShapeProblem) {
+        let a = Args(v, "Softmax")
+        dim = a["dim"] == .null ? nil : try a.int("dim")
+    }
+    public var extraRepr: String { "dim=\(dim.map(String.init) ?? "None")" }
+    public func outputShape(_ inputs: [[Int]]) throws(ShapeProblem) -> [Int] {
+        let x = try ShapeCheck.single(inputs, "Softmax")
+        if let dim { guard (dim < 0 ? dim + x.count : dim) >= 0, (dim < 0 ? dim + x.count : dim) < x.count else {
+            throw ShapeProblem(.shape, "Softmax dim \(dim) out of range for \(ShapeCheck.fmt(x))")
+        } }
+        return x
+    }
+    /// ConvLens: per element max compare, subtract, exp, sum add, divide = 5.
+    public func operations(_ c: LayerCall) -> OperationCounts { OperationCounts(flops: 5 * c.outputElements, ptflopsFunctional: Double(c.inputElements)) }
+    public func spatial(_ c: LayerCall) -> SpatialRule { .pointwise }
+    public func allocates(_ c: LayerCall) -> Bool { true }
+    public var summaryKernel: String? { nil }
+    public func formulas(_ c: LayerCall) -> [Formula] {
+        [Formula("computes", "softmax(x)_i = e^(x_i − max x) / Σ_j e^(x_j − max x) along dim \(dim.map(String.init) ?? "None")")]
+    }
+}
