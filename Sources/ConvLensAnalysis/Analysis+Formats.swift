@@ -26,7 +26,7 @@ extension Analysis {
             "  {\"name\": \(jsonQuoted(r.name)), \"type\": \(jsonQuoted(r.type)), \"kind\": \"\(r.kind.rawValue)\", \"depth\": \(r.depth), "
                 + "\"input_shapes\": [\(r.inputShapes.map(list).joined(separator: ", "))], \"output_shape\": \(list(r.outputShape)), "
                 + "\"params\": \(r.params), \"trainable_params\": \(r.trainableParams), \"buffers\": \(r.buffers), "
-                + "\"macs\": \(r.macs), \"flops\": \(r.flops), \"rf\": \(rfJSON(r.rf)), \"output_bytes\": \(r.outputBytes), "
+                + "\"macs\": \(r.macs), \"flops\": \(r.flops), \"rf\": \(rfJSON(r.rf)), \"rf_spatial\": \(r.spatialRF.map(rfJSON) ?? "null"), \"output_bytes\": \(r.outputBytes), "
                 + "\"repeated\": \(r.repeated), \"train_only\": \(r.trainOnly)}"
         }.joined(separator: ",\n")
         let t = totals
@@ -64,7 +64,8 @@ extension Analysis {
 
     func tableCells(_ r: AnalysisRow, indent: Bool) -> [String] {
         let name = (indent ? String(repeating: "  ", count: max(r.depth - 1, 0)) : "") + r.name
-        let rf = "\(r.rf.size[0])×\(r.rf.size[1]) / \(r.rf.jump[0])" + (r.rf.aligned ? "" : "*")
+        var rf = r.rf.constant ? "—" : "\(r.rf.size[0])×\(r.rf.size[1]) / \(r.rf.jump[0])" + (r.rf.aligned ? "" : "*")
+        if let sp = r.spatialRF { rf += " (\(sp.size[0])×\(sp.size[1]) spatial)" }
         let params = r.repeated && r.params > 0 ? "(\(groupedDigits(r.params)))" : nonZero(r.params)
         return [name, r.type, shapeText(r.outputShape), params, nonZero(r.macs), nonZero(r.flops), rf, groupedDigits(r.outputBytes)]
     }
@@ -95,6 +96,9 @@ extension Analysis {
         }
         s += "\n" + totalsLines.joined(separator: "\n") + "\n"
         if rows.contains(where: { !$0.rf.aligned }) { s += "* receptive field where branches' jumps or centres disagree: the union is shown\n" }
+        if rows.contains(where: { $0.spatialRF != nil }) {
+            s += "(… spatial): a global-context branch (pooled to 1×1 and multiplied back, as in squeeze-excitation) lets every unit see the whole input; the bracket gives the field of the spatial path alone\n"
+        }
         return s
     }
 

@@ -44,10 +44,17 @@ public struct ReceptiveField: Sendable, Hashable {
     /// False where merged branches disagree on jump or centre, or an adaptive pool has uneven bins:
     /// the field is then the union (an upper bound) and the centres are approximate.
     public var aligned: Bool
+    /// A tensor that does not depend on the input (a parameter such as ConvNeXt's layer_scale):
+    /// it has no field, and merging with it leaves the other operand's field unchanged.
+    public var constant = false
 
     public init(size: [Int], jump: [Int], left: [Int], aligned: Bool = true) {
         self.size = size; self.jump = jump; self.left = left; self.aligned = aligned
     }
+
+    public static let constantValue: ReceptiveField = {
+        var f = ReceptiveField(size: [0, 0], jump: [1, 1], left: [0, 0]); f.constant = true; return f
+    }()
 
     /// The model input: every pixel sees itself.
     public static let input = ReceptiveField(size: [1, 1], jump: [1, 1], left: [0, 0])
@@ -83,6 +90,10 @@ public struct AnalysisRow: Sendable {
     /// The count under the analysis' convention (containers: the sum over the call).
     public var flops: Int
     public var rf: ReceptiveField
+    /// The field of the spatial path alone, where it differs from `rf` because a global-context
+    /// branch (squeeze-excitation: pool to 1×1, then multiply back) makes every unit see the whole
+    /// input: `rf` is then the honest field, this the local one. nil when the two agree.
+    public var spatialRF: ReceptiveField? = nil
     /// Bytes of the output tensor (float32).
     public var outputBytes: Int
     /// A module called a second time (ResNet's `relu`): its parameters are already counted.

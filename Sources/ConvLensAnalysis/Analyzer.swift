@@ -12,6 +12,7 @@ public enum Analyzer {
         var rowOfNode: [Int: Int] = [:]
         var rowOfModule: [Int: Int] = [:]
         var rf = [ReceptiveField](repeating: .input, count: graph.nodes.count)
+        var local = rf      // the spatial path alone (global-context branches left out)
         var counted = [Double](repeating: 0, count: graph.nodes.count)
         var seenModules = [Bool](repeating: false, count: graph.modules.count)
         var open: [(module: Int, row: Int)] = []
@@ -35,6 +36,7 @@ public enum Analyzer {
 
             let field = ReceptiveField.of(n, inputs: n.inputs.map { $0 == ModelGraph.inputID ? .input : rf[$0] })
             rf[n.index] = field
+            local[n.index] = ReceptiveField.of(n, inputs: n.inputs.map { $0 == ModelGraph.inputID ? .input : local[$0] }, spatialOnly: true)
             let c = convention.count(n, mode: mode)
             counted[n.index] = c
             let spec = n.layer.spec
@@ -50,6 +52,7 @@ public enum Analyzer {
                                     outputShape: n.outputShape, params: params, trainableParams: params, buffers: buffers,
                                     macs: spec.macs(n.call(training: mode == .train)), flops: Int(c.rounded()),
                                     rf: field, outputBytes: Memory.outputBytes(n), repeated: repeated, trainOnly: n.trainOnly))
+            if local[n.index] != field { rows[rows.count - 1].spatialRF = local[n.index] }
         }
 
         // Containers: output = the last node of the call that is not a training-only branch.
@@ -62,6 +65,7 @@ public enum Analyzer {
             rows[i].outputShape = outNode.outputShape
             rows[i].outputBytes = Memory.outputBytes(outNode)
             rows[i].rf = rf[out]
+            if local[out] != rf[out] { rows[i].spatialRF = local[out] }
             rows[i].trainOnly = allTrainOnly
             rows[i].macs = call.reduce(0) { $0 + rows[rowOfNode[$1]!].macs }
             rows[i].flops = Int(call.reduce(0.0) { $0 + counted[$1] }.rounded())

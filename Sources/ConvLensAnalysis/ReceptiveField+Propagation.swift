@@ -8,18 +8,22 @@ extension ReceptiveField {
     ///   u_out = u_in − p·j_in
     func through(_ w: Window) -> ReceptiveField {
         var out = self
+        // Saturating: a field wider than any input (billions of pixels) is still "the whole input".
+        func mul(_ a: Int, _ b: Int) -> Int { let (r, o) = a.multipliedReportingOverflow(by: b); return o ? Int.max / 4 : r }
+        func add(_ a: Int, _ b: Int) -> Int { let (r, o) = a.addingReportingOverflow(b); return o ? (b < 0 ? Int.min / 4 : Int.max / 4) : r }
         for a in 0..<2 {
             let span = w.effectiveKernel[a]
-            out.size[a] = size[a] + (span - 1) * jump[a]
-            out.jump[a] = jump[a] * w.stride[a]
-            out.left[a] = left[a] - w.padding[a] * jump[a]
+            out.size[a] = add(size[a], mul(span - 1, jump[a]))
+            out.jump[a] = mul(jump[a], w.stride[a])
+            out.left[a] = add(left[a], -mul(w.padding[a], jump[a]))
         }
         return out
     }
 
     /// The union over merged branches (torch.cat, residual add): from the leftmost first pixel to
     /// the rightmost last pixel. Flags the result when jumps or centres disagree.
-    static func union(_ fields: [ReceptiveField]) -> ReceptiveField {
+    static func union(_ all: [ReceptiveField]) -> ReceptiveField {
+        let fields = all.allSatisfy(\.constant) ? all : all.filter { !$0.constant }
         guard var out = fields.first else { return .input }
         guard fields.count > 1 else { return out }
         for a in 0..<2 {
@@ -36,8 +40,25 @@ extension ReceptiveField {
     }
 
     /// The field of a node's output given its inputs' fields.
-    static func of(_ node: GraphNode, inputs: [ReceptiveField]) -> ReceptiveField {
-        let merged = union(inputs)
+    /// With `spatialOnly`, a merge ignores inputs broadcast over H and W (1×1 maps multiplied
+    /// back: squeeze-excitation's scale), giving the field of the spatial path alone.
+    static func of(_ node: GraphNode, inputs all: [ReceptiveField], spatialOnly: Bool = false) -> ReceptiveField {
+        var inputs = all
+        if spatialOnly, node.outputShape.count == 4 {
+            let kept = zip(node.inputShapes, all).filter { $0.0.count == 4 && $0.0[2] == node.outputShape[2] && $0.0[3] == node.outputShape[3] }.map(\.1)
+            if !kept.isEmpty { inputs = kept }
+        }
+        var merged = union(inputs)
+        // A 1×1 map broadcast over H×W (squeeze-excitation's scale) widens the field to the union
+        // but does not change the spacing of the output units: the jump is the full-size inputs'.
+        if node.outputShape.count == 4 {
+            let full = zip(node.inputShapes, inputs).filter { $0.0.count == 4 && $0.0[2] == node.outputShape[2] && $0.0[3] == node.outputShape[3] && !$0.1.constant }
+            if !full.isEmpty && full.count < inputs.filter({ !$0.constant }).count {
+                for a in 0..<2 { merged.jump[a] = full.map { $0.1.jump[a] }.max()! }
+            }
+        }
+        if all.allSatisfy(\.constant) && !all.isEmpty { return .constantValue }
+        if node.inputs.isEmpty { return .constantValue }     // a parameter: no input pixels at all
         let x = node.inputShapes.first ?? []
         switch node.layer.spec.spatial(node.call(training: false)) {
         case .pointwise, .merge:

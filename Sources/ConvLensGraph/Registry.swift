@@ -2,11 +2,40 @@ import Foundation
 
 /// The zoo: models embedded at build time from zoo/*.zoo, and user files given by path.
 public enum Registry {
-    /// Registry names in a stable, readable order (small to large, then by family).
-    public static var names: [String] {
-        let order = ["lenet5", "convnet", "alexnet", "vgg16", "googlenet", "inception_v3", "resnet18"]
-        let all = EmbeddedZoo.files.map { String($0.name.dropLast(4)) }
-        return order.filter(all.contains) + all.filter { !order.contains($0) }.sorted()
+    /// The families in the order the field met them (the year of each family's paper); a family
+    /// not listed sorts after these, by name.
+    public static let familyOrder = ["LeNet", "Seed ConvNet", "AlexNet", "VGG", "GoogLeNet", "Inception V3", "ResNet", "SqueezeNet",
+                                     "DenseNet", "ResNeXt", "Wide ResNet", "MobileNet V2", "ShuffleNet V2", "MNASNet", "MobileNet V3",
+                                     "EfficientNet", "RegNet X", "RegNet Y", "EfficientNet V2", "ConvNeXt"]
+
+    /// Registry names in a stable, readable order: by family (`familyOrder`), then by published
+    /// parameter count within a family (small to large).
+    public static var names: [String] { ordered.map(\.name) }
+
+    /// Each registry model's `meta family` (empty when the file has none).
+    public static func family(_ name: String) -> String { ordered.first { $0.name == name }?.family ?? "" }
+
+    private static let ordered: [(name: String, family: String)] = {
+        let entries = EmbeddedZoo.files.map { f -> (String, String, Int) in
+            (String(f.name.dropLast(4)), metaLine(f.text, "family") ?? "", metaLine(f.text, "imagenet_params").flatMap { Int($0) } ?? 0)
+        }
+        func rank(_ family: String) -> Int { familyOrder.firstIndex(of: family) ?? familyOrder.count }
+        return entries.sorted { a, b in
+            (rank(a.1), a.1, a.2, a.0) < (rank(b.1), b.1, b.2, b.0)
+        }.map { ($0.0, $0.1) }
+    }()
+
+    /// A `meta KEY = VALUE` line's value, unquoted, found without parsing the whole file.
+    static func metaLine(_ text: String, _ key: String) -> String? {
+        for line in text.split(separator: "\n") where line.hasPrefix("meta \(key)") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            guard line[line.index(line.startIndex, offsetBy: 5)..<eq].trimmingCharacters(in: .whitespaces) == key else { continue }
+            var v = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            if let hash = v.range(of: " #") { v = String(v[..<hash.lowerBound]).trimmingCharacters(in: .whitespaces) }
+            if v.hasPrefix("\""), v.hasSuffix("\""), v.count >= 2 { v = String(v.dropFirst().dropLast()) }
+            return v
+        }
+        return nil
     }
 
     /// The text of a registry model's zoo file.

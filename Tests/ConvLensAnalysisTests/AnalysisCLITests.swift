@@ -4,9 +4,10 @@ import Testing
 
 /// Oracle: the reference files and the documented JSON contract, through the built binary.
 @Suite struct AnalysisCLITests {
-    @Test(arguments: Paths.registryModels)
+    @Test(arguments: Paths.referenceModels)
     func summaryPrintsTorchinfo(_ model: String) throws {
-        let r = try runConvLens(["summary", model])
+        let input = (Paths.referenceInput(model) ?? []).map(String.init).joined(separator: "x")
+        let r = try runConvLens(["summary", model, "--input", input])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout == (try Paths.referenceText(model, "torchinfo.txt")))
     }

@@ -5,9 +5,9 @@ import Testing
 
 /// Oracle: PyTorch's per-layer table and totals (../shared/reference/models/MODEL).
 @Suite struct ReferenceTests {
-    @Test(arguments: Paths.registryModels)
+    @Test(arguments: Paths.referenceModels)
     func moduleCallsMatchPyTorch(_ model: String) throws {
-        let a = try Analyzer.analyze(try Registry.graph(model))
+        let a = try Analyzer.analyze(try Registry.graph(model, input: Paths.referenceInput(model)))
         let ref = try AnalysisReference.layers(model)
         let calls = a.rows.filter { $0.kind == .module }
         #expect(calls.count == ref.count)
@@ -22,9 +22,9 @@ import Testing
         }
     }
 
-    @Test(arguments: Paths.registryModels)
+    @Test(arguments: Paths.referenceModels)
     func totalsMatchPyTorch(_ model: String) throws {
-        let a = try Analyzer.analyze(try Registry.graph(model))
+        let a = try Analyzer.analyze(try Registry.graph(model, input: Paths.referenceInput(model)))
         let t = try AnalysisReference.totals(model)
         #expect(a.inputShape == t.inputShape)
         #expect(a.totals.params == t.params)
@@ -33,9 +33,9 @@ import Testing
         #expect(a.totals.macs == t.ownMacs)
     }
 
-    @Test(arguments: Paths.registryModels)
+    @Test(arguments: Paths.referenceModels)
     func conventionsReproduceEachTool(_ model: String) throws {
-        let g = try Registry.graph(model)
+        let g = try Registry.graph(model, input: Paths.referenceInput(model))
         let t = try AnalysisReference.totals(model)
         for c in FlopConvention.allCases where c != .convlens {
             let a = try Analyzer.analyze(g, convention: c)

@@ -5,10 +5,10 @@ import Testing
 
 /// Oracle: torchinfo.summary(model, input_size, depth=3) as printed (reference torchinfo.txt).
 @Suite struct SummaryTests {
-    @Test(arguments: Paths.registryModels)
+    @Test(arguments: Paths.referenceModels)
     func matchesTorchinfoByteForByte(_ model: String) throws {
         let expected = try Paths.referenceText(model, "torchinfo.txt")
-        let got = Summary(try Analyzer.analyze(try Registry.graph(model))).text(depth: 3)
+        let got = Summary(try Analyzer.analyze(try Registry.graph(model, input: Paths.referenceInput(model)))).text(depth: 3)
         let e = expected.split(separator: "\n", omittingEmptySubsequences: false)
         let g = got.split(separator: "\n", omittingEmptySubsequences: false)
         for (i, (a, b)) in zip(e, g).enumerated() where a != b {
@@ -20,8 +20,8 @@ import Testing
     }
 
     @Test func totalMultAddsEqualsTheConvention() throws {
-        for model in Paths.registryModels {
-            let a = try Analyzer.analyze(try Registry.graph(model), convention: .torchinfo)
+        for model in Paths.referenceModels {
+            let a = try Analyzer.analyze(try Registry.graph(model, input: Paths.referenceInput(model)), convention: .torchinfo)
             #expect(Summary(a).totalMultAdds == a.totals.flops)
         }
     }

@@ -26,12 +26,22 @@ import TestSupport
             #expect(r.status == 0)
             #expect(r.stdout == (try Paths.referenceText(model, "repr.txt")))
         }
-        let list = try runConvLens(["list"])
+        let list = try runConvLens(["list", "--flat"])
         #expect(list.status == 0)
         let lines = list.stdout.split(separator: "\n")
-        #expect(lines.count == 7)
-        #expect(lines.first?.hasPrefix("lenet5") == true)
+        #expect(lines.count == Paths.registryModels.count)
+        #expect(lines.count == 70)
+        #expect(lines.first?.hasPrefix("LeNet") == true)
+        #expect(lines.first?.contains("lenet5") == true)
         #expect(lines.first?.contains("61,706 params") == true)
         #expect(lines.first?.contains("1x1x32x32") == true)
+        // Grouped by family; a prefix picks every family it starts.
+        let regnet = try runConvLens(["list", "--family", "regnet"])
+        #expect(regnet.status == 0)
+        #expect(regnet.stdout.contains("RegNet X (7)") && regnet.stdout.contains("RegNet Y (8)"))
+        #expect(!regnet.stdout.contains("resnet"))
+        let none = try runConvLens(["list", "--family", "transformer"])
+        #expect(none.status == 1)
+        #expect(none.stderr.contains("no family starts with 'transformer'"))
     }
 }

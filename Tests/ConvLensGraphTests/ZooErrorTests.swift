@@ -30,7 +30,7 @@ import TestSupport
 
     @Test func syntaxError() {
         check("conv = Conv2d(3, 8, kernel_size=3\n", .syntax, line: 4, column: 34, module: nil, mentions: "expected ')'")
-        check("conv = Conv2d(3, 8, 3) ]\n", .syntax, line: 4, column: 24, module: nil, mentions: "unexpected character")
+        check("conv = Conv2d(3, 8, 3) ?\n", .syntax, line: 4, column: 24, module: nil, mentions: "unexpected character")
     }
 
     @Test func unknownLayerType() {

@@ -37,7 +37,33 @@ public enum Paths {
         return dir.appending(path: "convlens")
     }
 
-    public static let registryModels = ["lenet5", "convnet", "alexnet", "vgg16", "googlenet", "inception_v3", "resnet18"]
+    /// The seven classic networks the registry started with (hand-written zoo files).
+    public static let classicModels = ["lenet5", "convnet", "alexnet", "vgg16", "googlenet", "inception_v3", "resnet18"]
+
+    /// Every model in the registry: the zoo files under zoo/.
+    public static let registryModels: [String] = {
+        let dir = packageRoot.appending(path: "zoo")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        return names.filter { $0.hasSuffix(".zoo") }.map { String($0.dropLast(4)) }.sorted()
+    }()
+
+    /// Every model with a reference folder (../shared/reference/models/NAME): the oracle's models.
+    public static let referenceModels: [String] = {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: reference.appending(path: "models").path)) ?? []
+        return names.filter { FileManager.default.fileExists(atPath: referenceModel($0, "repr.txt").path) }.sorted()
+    }()
+
+    /// Registry builders without a reference folder whose torch print was saved as a fixture
+    /// (Tests/Fixtures/NAME.repr.txt, written by torch 2.15 / torchvision 0.29 on this machine).
+    public static let fixtureReprModels: [String] = registryModels.filter {
+        !referenceModels.contains($0) && FileManager.default.fileExists(atPath: fixture("\($0).repr.txt").path)
+    }
+
+    /// The input the reference figures were computed at (totals.json's input_shape).
+    public static func referenceInput(_ model: String) -> [Int]? {
+        guard let t = try? referenceJSON(model, "totals.json") as? [String: Any], let s = t["input_shape"] as? [Int] else { return nil }
+        return s
+    }
 }
 
 /// The result of running the built binary.

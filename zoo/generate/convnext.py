@@ -91,7 +91,7 @@ def render(name, setting, sd_default, published):
     w(f"meta imagenet_params = {nparams}")
     w(f"meta imagenet_source = \"torchvision {weights}\"")
     w("")
-    text = "\n".join(out) + "\n\n" + BLOCKS + "\n"
+    text = "\n".join(out) + "\n" + BLOCKS + "\n"
 
     body = []
     b = body.append

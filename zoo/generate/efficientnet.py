@@ -46,7 +46,7 @@ PAPER_V2 = "Tan, Le: EfficientNetV2: Smaller Models and Faster Training (ICML 20
 # The norm layers the builders pass, as BatchNorm2d arguments after num_features.
 NORM_DEFAULT = ""                              # nn.BatchNorm2d (B0-B4)
 NORM_B5 = ", eps=0.001, momentum=0.01"         # partial(nn.BatchNorm2d, eps=0.001, momentum=0.01) (B5-B7)
-NORM_V2 = ", eps=0.001"                        # partial(nn.BatchNorm2d, eps=1e-03) (V2)
+NORM_V2 = ", eps=1e-03"                        # partial(nn.BatchNorm2d, eps=1e-03) (V2)
 
 # builder -> (width_mult, depth_mult, dropout, norm), as efficientnet_bN() calls _efficientnet_conf / _efficientnet.
 B_SERIES = {

@@ -292,7 +292,7 @@ def render(name, kwargs, published):
     w(f"meta imagenet_params = {nparams}")
     w(f"meta imagenet_source = \"torchvision {weights}\"")
     w("")
-    text = "\n".join(out) + "\n\n" + BLOCKS_COMMON + (BLOCKS_Y if is_y else BLOCKS_X) + "\n"
+    text = "\n".join(out) + "\n" + BLOCKS_COMMON + (BLOCKS_Y if is_y else BLOCKS_X) + "\n"
 
     body = []
     b_ = body.append

@@ -69,6 +69,6 @@ public struct ParameterTensor: LayerSpec {
     public func allocates(_ c: LayerCall) -> Bool { false }
     public var summaryKernel: String? { nil }
     public func formulas(_ c: LayerCall) -> [Formula] {
-        [Formula("parameters", "\(FormulaText.dims(shape)) = \(FormulaText.num(numel(shape))) owned by the enclosing module (a state_dict entry of its own, not a layer)")]
+        [Formula("owned parameter", "\(FormulaText.dims(shape)) = \(FormulaText.num(numel(shape))) values, owned by the enclosing module (a state_dict entry of its own, not a layer)")]
     }
 }
