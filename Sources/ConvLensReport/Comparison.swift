@@ -12,6 +12,8 @@ public struct ModelComparison: Sendable, Codable, Equatable {
         public var batch8: Double
     }
     public var name: String
+    /// The zoo file's `meta family` (torchvision's family: ResNet, EfficientNet, …).
+    public var family: String
     public var input_shape: [Int]
     /// Every parameter of the model as constructed (`sum(p.numel() for p in model.parameters())`,
     /// GoogLeNet's and Inception3's auxiliary heads included).
@@ -30,6 +32,10 @@ public struct ModelComparison: Sendable, Codable, Equatable {
     public var imagenet_top1: Double?
     public var imagenet_top5: Double?
     public var imagenet_source: String?
+    /// torchvision's published figures for the same weights (zoo `meta imagenet_params` and
+    /// `imagenet_gflops`: parameters as the weights ship, GMACs at the default input).
+    public var imagenet_params: Int?
+    public var imagenet_gflops: Double?
     /// Test accuracy of the newest ConvLens training run under reports/runs/ for this model.
     public var fashion_mnist_acc: Double?
     public var fashion_mnist_run: String?
@@ -42,14 +48,15 @@ public struct ModelComparison: Sendable, Codable, Equatable {
 
 extension ModelComparison {
     enum CodingKeys: String, CodingKey {
-        case name, input_shape, params, inference_params, macs, flops, activation_bytes, rf, rf_at, depth
-        case imagenet_top1, imagenet_top5, imagenet_source, fashion_mnist_acc, fashion_mnist_run, fashion_mnist_train_images, fashion_mnist_macs, latency_ms
+        case name, family, input_shape, params, inference_params, macs, flops, activation_bytes, rf, rf_at, depth
+        case imagenet_top1, imagenet_top5, imagenet_source, imagenet_params, imagenet_gflops, fashion_mnist_acc, fashion_mnist_run, fashion_mnist_train_images, fashion_mnist_macs, latency_ms
     }
 
     /// Missing values are written as null (the JSON contract), not left out.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(name, forKey: .name)
+        try c.encode(family, forKey: .family)
         try c.encode(input_shape, forKey: .input_shape)
         try c.encode(params, forKey: .params)
         try c.encode(inference_params, forKey: .inference_params)
@@ -62,6 +69,8 @@ extension ModelComparison {
         try c.encode(imagenet_top1, forKey: .imagenet_top1)
         try c.encode(imagenet_top5, forKey: .imagenet_top5)
         try c.encode(imagenet_source, forKey: .imagenet_source)
+        try c.encode(imagenet_params, forKey: .imagenet_params)
+        try c.encode(imagenet_gflops, forKey: .imagenet_gflops)
         try c.encode(fashion_mnist_acc, forKey: .fashion_mnist_acc)
         try c.encode(fashion_mnist_run, forKey: .fashion_mnist_run)
         try c.encode(fashion_mnist_train_images, forKey: .fashion_mnist_train_images)
@@ -82,11 +91,12 @@ public enum Compare {
             let meta = g.source
             let run = runs[g.name]
             return ModelComparison(
-                name: g.name, input_shape: g.inputShape, params: a.totals.params, inference_params: inferenceParams(g), macs: a.totals.macs, flops: a.totals.flops,
+                name: g.name, family: meta.metaValue("family")?.stringValue ?? "", input_shape: g.inputShape, params: a.totals.params, inference_params: inferenceParams(g), macs: a.totals.macs, flops: a.totals.flops,
                 activation_bytes: a.totals.activationBytes, rf: last?.rf.size ?? [1, 1], rf_at: last?.name ?? "input",
                 depth: a.weightLayerCount,
                 imagenet_top1: meta.metaValue("imagenet_top1")?.doubleValue, imagenet_top5: meta.metaValue("imagenet_top5")?.doubleValue,
                 imagenet_source: meta.metaValue("imagenet_source")?.stringValue,
+                imagenet_params: meta.metaValue("imagenet_params")?.intValue, imagenet_gflops: meta.metaValue("imagenet_gflops")?.doubleValue,
                 fashion_mnist_acc: run?.summary.test_acc,
                 fashion_mnist_run: run.map { "runs/" + ($0.path as NSString).lastPathComponent },   // relative to reports/
                 fashion_mnist_train_images: run.map { r in r.summary.config.limit.map { min($0, 60000) } ?? 60000 },
@@ -102,9 +112,14 @@ public enum Compare {
         return dims.count == 3 ? dims : nil
     }
 
+    /// Parameters of the modules eval mode runs, and the container-owned parameters
+    /// (layer_scale) eval mode reads.
     static func inferenceParams(_ g: ModelGraph) -> Int {
-        let used = Set(g.nodes(training: false).compactMap(\.module))
-        return used.reduce(0) { $0 + (g.modules[$1].layer?.spec.parameters.reduce(0) { $0 + $1.count } ?? 0) }
+        let evalNodes = g.nodes(training: false)
+        let used = Set(evalNodes.compactMap(\.module))
+        let read = Set(evalNodes.filter { $0.inputs.isEmpty && $0.kind == .function }.map(\.name))
+        return g.stateDict().filter { !$0.isBuffer && (used.contains($0.module) || read.contains($0.key)) }
+            .reduce(0) { $0 + $1.shape.reduce(1, *) }
     }
 
     /// The newest run.json per model: runs are folders `MODEL-YYYYMMDD-HHMMSS`, so the greatest

@@ -7,18 +7,45 @@ import TestSupport
 /// for staleness (`convlens report` must have been run after any change that alters them).
 @Suite struct ReportTests {
     @Test func compareReportsExactParamsAndMACs() throws {
-        let rows = try Compare.rows(runsDirectory: Paths.packageRoot.appending(path: "reports/runs").path)
-        #expect(rows.map(\.name) == Paths.registryModels)
+        let rows = try Compare.rows(models: Paths.referenceModels, input: nil, runsDirectory: "/nonexistent")
+        #expect(Set(rows.map(\.name)) == Set(Paths.referenceModels))
         for r in rows {
+            guard let input = Paths.referenceInput(r.name), input == r.input_shape else { continue }   // same input as the reference
             let totals = try #require(Paths.referenceJSON(r.name, "totals.json") as? [String: Any])
             #expect(r.params == totals["params"] as? Int, "\(r.name)")
             #expect(r.macs == totals["own_macs"] as? Int, "\(r.name)")
             #expect(r.inference_params <= r.params)
         }
-        let published = rows.filter { $0.imagenet_top1 != nil && $0.imagenet_top5 != nil }.map(\.name)
-        #expect(published == ["alexnet", "vgg16", "googlenet", "inception_v3", "resnet18"])
         #expect(rows.first { $0.name == "vgg16" }?.depth == 16)
         #expect(rows.first { $0.name == "alexnet" }?.rf == [195, 195])
+    }
+
+    /// Oracle: torchvision's published figures (../shared/reference/torchvision_weights.json) for
+    /// all 68 builders: parameters as the default weights ship, GMACs at the default crop, accuracies.
+    @Test func compareMatchesTorchvisionsPublishedFigures() throws {
+        // The file writes Python's NaN for entries without an accuracy (feature-only weights).
+        let text = try String(contentsOf: Paths.reference.appending(path: "torchvision_weights.json"), encoding: .utf8)
+            .replacingOccurrences(of: ": NaN", with: ": null")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let builders = try #require(doc["builders"] as? [String: [[String: Any]]])
+        #expect(builders.count == 68)
+        let rows = try Compare.rows(models: builders.keys.sorted(), runsDirectory: "/nonexistent")
+        for r in rows {
+            let w = try #require(builders[r.name]?.first, "\(r.name)")
+            let crop = try #require(w["crop"] as? Int)
+            #expect(r.input_shape == [1, 3, crop, crop], "\(r.name): default input is the eval crop")
+            let published = try #require(w["params"] as? Int)
+            // torchvision counts the model as its weights ship: GoogLeNet's without its aux heads
+            // (built with aux_logits=False), Inception3's with them.
+            #expect(r.params == published || r.inference_params == published, "\(r.name): \(r.params) / \(r.inference_params) vs \(published)")
+            let gmacs = (Double(r.macs) / 1e9 * 1000).rounded() / 1000
+            #expect(gmacs == w["gflops"] as? Double, "\(r.name): \(gmacs) GMACs vs published \(w["gflops"] ?? "")")
+            #expect(r.imagenet_top1 == w["acc1"] as? Double, "\(r.name)")
+            #expect(r.imagenet_top5 == w["acc5"] as? Double, "\(r.name)")
+            #expect(r.imagenet_params == published && r.imagenet_gflops == w["gflops"] as? Double, "\(r.name): meta lines")
+            #expect(r.imagenet_source?.contains(w["weights"] as? String ?? "?") == true, "\(r.name): the weights entry is named")
+            #expect(!r.family.isEmpty, "\(r.name)")
+        }
     }
 
     @Test func jsonKeepsTheContractKeys() throws {

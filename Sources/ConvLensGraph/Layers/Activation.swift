@@ -104,16 +104,20 @@ public struct Activation: ParameterFree {
 
     public func outputShape(_ inputs: [[Int]]) throws(ShapeProblem) -> [Int] { try ShapeCheck.single(inputs, function.className) }
 
-    /// fvcore, thop: element-wise activations are not counted (fvcore skips the aten ops; thop
-    /// registers only zero-op hooks or none). ptflops: its relu hook (numel(y)) for ReLU6 and
-    /// LeakyReLU modules, plus the patched functional call (numel(x)) where it patches one.
+    /// fvcore: the aten ops (hardtanh, silu, sigmoid, hardswish, gelu, leaky_relu, …) are not in its
+    /// supported set: 0. thop: zero-op hooks (ReLU6, LeakyReLU) or no hook: 0. ptflops
+    /// (pytorch_ops.py MODULES_MAPPING, pytorch_engine.py patch_functional): a module hook numel(y)
+    /// for ReLU6, LeakyReLU and GELU (relu_flops_counter_hook); a patched functional call numel(x)
+    /// where the module's forward calls a patched function — F.gelu and F.silu (ReLU6's forward
+    /// calls F.hardtanh and LeakyReLU's F.leaky_relu, which are not patched); Sigmoid, Tanh,
+    /// Hardswish, Hardsigmoid: nothing.
     public func operations(_ c: LayerCall) -> OperationCounts {
         let y = Double(c.outputElements), x = Double(c.inputElements)
         let flops = function.flopsPerElement(approximate: approximate) * c.outputElements
         switch function {
-        case .relu6: return OperationCounts(flops: flops, ptflopsModule: y, ptflopsFunctional: x)
-        case .leakyRelu: return OperationCounts(flops: flops, ptflopsModule: y, ptflopsFunctional: x)
-        case .gelu, .silu: return OperationCounts(flops: flops, ptflopsFunctional: x)
+        case .relu6, .leakyRelu: return OperationCounts(flops: flops, ptflopsModule: y)
+        case .gelu: return OperationCounts(flops: flops, ptflopsModule: y, ptflopsFunctional: x)
+        case .silu: return OperationCounts(flops: flops, ptflopsFunctional: x)
         case .sigmoid, .tanh, .hardswish, .hardsigmoid: return OperationCounts(flops: flops)
         }
     }

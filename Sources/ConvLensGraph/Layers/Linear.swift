@@ -41,13 +41,14 @@ public struct Linear: LayerSpec, Hashable {
     // MACs = output elements × in_features
     public func macs(_ c: LayerCall) -> Int { c.outputElements * inFeatures }
 
-    /// ConvLens: 2 per MAC + one bias add per output. fvcore (addmm/linear handle) and thop
-    /// (count_linear): the MACs. ptflops (linear_flops_counter_hook): numel(x)·out_features + out_features
-    /// (the bias once, not per row).
+    /// ConvLens: 2 per MAC + one bias add per output. fvcore (linear_flop_jit) and thop
+    /// (count_linear): the MACs. ptflops (linear_flops_counter_hook): (in·out + out for the bias) per
+    /// row, rows = prod(x.shape[:-1]) — the batch, and H·W for a Linear on NHWC.
     public func operations(_ c: LayerCall) -> OperationCounts {
         let m = macs(c)
+        let rows = c.inputElements / inFeatures
         return OperationCounts(flops: 2 * m + (bias ? c.outputElements : 0), fvcore: m, thop: Double(m),
-                               ptflopsModule: Double(c.inputElements * outFeatures + (bias ? outFeatures : 0)))
+                               ptflopsModule: Double((inFeatures * outFeatures + (bias ? outFeatures : 0)) * rows))
     }
     public func spatial(_ c: LayerCall) -> SpatialRule { .pointwise }
     public func allocates(_ c: LayerCall) -> Bool { true }

@@ -63,11 +63,16 @@ public struct LayerNorm: LayerSpec {
     public func macs(_ c: LayerCall) -> Int { 0 }
 
     /// ConvLens: mean (1 add), variance (subtract, square, add: 3), normalise (1), affine (2) = 7
-    /// per element, 5 without affine. fvcore (norm_flop_counter): numel·(5 if affine else 4).
-    /// thop, ptflops: see the README's conventions table.
+    /// per element, 5 without affine. fvcore (norm_flop_counter on aten::layer_norm, LayerNorm2d's
+    /// F.layer_norm included): numel·(5 with a weight, else 4). thop (count_normalization, exact
+    /// type nn.LayerNorm only): 2·numel, doubled with elementwise_affine; LayerNorm2d is a subclass
+    /// thop does not hook: 0. ptflops (bn_flops_counter_hook, exact type nn.LayerNorm): numel,
+    /// never doubled (LayerNorm has no `affine` attribute); LayerNorm2d: 0, and F.layer_norm is not patched.
     public func operations(_ c: LayerCall) -> OperationCounts {
         let x = c.inputElements
-        return OperationCounts(flops: (elementwiseAffine ? 7 : 5) * x, fvcore: x * (elementwiseAffine ? 5 : 4))
+        return OperationCounts(flops: (elementwiseAffine ? 7 : 5) * x, fvcore: x * (elementwiseAffine ? 5 : 4),
+                               thop: channelsFirst ? 0 : Double(2 * x * (elementwiseAffine ? 2 : 1)),
+                               ptflopsModule: channelsFirst ? 0 : Double(x))
     }
     public func spatial(_ c: LayerCall) -> SpatialRule { .pointwise }
     public func allocates(_ c: LayerCall) -> Bool { true }
@@ -105,8 +110,15 @@ public struct Softmax: ParameterFree {
         } }
         return x
     }
-    /// ConvLens: per element max compare, subtract, exp, sum add, divide = 5.
-    public func operations(_ c: LayerCall) -> OperationCounts { OperationCounts(flops: 5 * c.outputElements, ptflopsFunctional: Double(c.inputElements)) }
+    /// ConvLens: per element max compare, subtract, exp, sum add, divide = 5. fvcore: aten::softmax
+    /// is not counted. thop (count_softmax): per softmax of d values, d exps + (d − 1) adds + d divides:
+    /// (numel / d)·(3d − 1). ptflops: no module hook; the patched F.softmax its forward calls: numel(x).
+    public func operations(_ c: LayerCall) -> OperationCounts {
+        let x = c.x
+        let d = dim.map { x[$0 < 0 ? $0 + x.count : $0] } ?? (x.count <= 1 || x.count == 3 ? x[0] : x[1])   // torch's _get_softmax_dim
+        return OperationCounts(flops: 5 * c.outputElements, thop: Double(c.inputElements / max(d, 1) * (3 * d - 1)),
+                               ptflopsFunctional: Double(c.inputElements))
+    }
     public func spatial(_ c: LayerCall) -> SpatialRule { .pointwise }
     public func allocates(_ c: LayerCall) -> Bool { true }
     public var summaryKernel: String? { nil }

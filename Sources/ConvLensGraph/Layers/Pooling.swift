@@ -167,13 +167,17 @@ public struct AdaptiveAvgPool2d: LayerSpec, Hashable {
 
     /// ConvLens: each output reads its bin (|bin| − 1 adds + 1 divide = |bin| ops): N·C·Σh_i·Σw_j.
     /// fvcore (adaptive_avg_pool2d handle): numel(x). thop (count_adap_avgpool): (prod(in/out) + 1)·numel(y),
-    /// with float ratios. ptflops: numel(x) for the module hook and again for the patched function.
+    /// with float ratios, truncated.
+    /// ptflops: numel(x) for the module hook and again for the patched function; the functional
+    /// F.adaptive_avg_pool2d alone: numel(x) (fvcore too), thop and torchinfo nothing.
     public func operations(_ c: LayerCall) -> OperationCounts {
         let x = c.x, y = c.output
         let sh = AdaptiveAvgPool2d.bins(input: x[2], output: outputSize[0]).reduce(0) { $0 + $1.1 - $1.0 }
         let sw = AdaptiveAvgPool2d.bins(input: x[3], output: outputSize[1]).reduce(0) { $0 + $1.1 - $1.0 }
+        // thop: int((prod(in / out) + 1)·numel(y)) in float64, truncated, in this order.
         let kernel = (Double(x[2]) / Double(y[2])) * (Double(x[3]) / Double(y[3]))
-        return OperationCounts(flops: x[0] * x[1] * sh * sw, fvcore: c.inputElements, thop: (kernel + 1) * Double(c.outputElements),
+        let thop = ((kernel + 1) * Double(c.outputElements)).rounded(.towardZero)
+        return OperationCounts(flops: x[0] * x[1] * sh * sw, fvcore: c.inputElements, thop: thop,
                                ptflopsModule: Double(c.inputElements), ptflopsFunctional: Double(c.inputElements))
     }
     public var summaryKernel: String? { nil }
