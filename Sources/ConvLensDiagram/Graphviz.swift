@@ -47,7 +47,7 @@ enum Graphviz {
         guard let gvc = gvContext() else { throw DiagramError("Graphviz: cannot create a context") }
         defer { gvFreeContext(gvc) }
 
-        let parsed: UnsafeMutablePointer<Agraph_t>? = dot.withCString { agmemread($0) }
+        let parsed: UnsafeMutablePointer<Agraph_t>? = dot.withCString { convlens_read_dot($0) }   // IDs in creation order: renders depend on the text alone
         guard let g = parsed else { throw failure("cannot parse the generated DOT text") }
         defer { agclose(g) }
 

@@ -46,12 +46,17 @@ public enum Report {
     public static func generate(into directory: String = "reports", runsDirectory: String = "reports/runs",
                                 progress: (String) -> Void = { _ in }) throws {
         var artifacts = try textArtifacts(runsDirectory: runsDirectory)
-        for a in artifacts where a.path.hasSuffix(".dot") {
+        // Every diagram as SVG; the collapsed ones also as PNG (a full-depth PNG of a 700-call
+        // network is a 32,767-pixel strip that cairo must scale down: the SVG is the readable form).
+        let dots = artifacts.filter { $0.path.hasSuffix(".dot") }
+        for (i, a) in dots.enumerated() {
             let dot = String(decoding: a.bytes, as: UTF8.self)
             let stem = String(a.path.dropLast(4))
-            progress("rendering \(stem)")
+            progress("rendering \(stem) (\(i + 1)/\(dots.count))")
             artifacts.append(Artifact(path: stem + ".svg", bytes: try Diagram.render(dot, format: .svg), reproducible: false))
-            artifacts.append(Artifact(path: stem + ".png", bytes: try Diagram.render(dot, format: .png), reproducible: false))
+            if stem.hasSuffix("-depth1") {
+                artifacts.append(Artifact(path: stem + ".png", bytes: try Diagram.render(dot, format: .png), reproducible: false))
+            }
         }
         for a in artifacts {
             let path = (directory as NSString).appendingPathComponent(a.path)
@@ -80,14 +85,14 @@ public enum Report {
 
         ## Models
 
-        | model | print(model) | summary | analysis | diagram | collapsed diagram |
-        | --- | --- | --- | --- | --- | --- |
+        | family | model | print(model) | summary | analysis | diagram | collapsed diagram |
+        | --- | --- | --- | --- | --- | --- | --- |
 
         """
         for r in rows {
             let m = r.name
-            s += "| \(m) | [repr.txt](\(m)/repr.txt) | [summary.txt](\(m)/summary.txt) | [analysis.json](\(m)/analysis.json) "
-            s += "| [svg](\(m)/diagram.svg) · [png](\(m)/diagram.png) · [dot](\(m)/diagram.dot) "
+            s += "| \(r.family) | \(m) | [repr.txt](\(m)/repr.txt) | [summary.txt](\(m)/summary.txt) | [analysis.json](\(m)/analysis.json) "
+            s += "| [svg](\(m)/diagram.svg) · [dot](\(m)/diagram.dot) "
             s += "| [svg](\(m)/diagram-depth1.svg) · [png](\(m)/diagram-depth1.png) |\n"
         }
         let runs = ((try? FileManager.default.contentsOfDirectory(atPath: runsDirectory)) ?? []).sorted()

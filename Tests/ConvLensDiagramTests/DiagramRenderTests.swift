@@ -42,6 +42,24 @@ struct DiagramRenderTests {
         }
     }
 
+    /// Renders depend on the DOT text alone: the same text gives the same bytes however much the
+    /// process has allocated in between (cgraph's default IDs were heap addresses, which put the
+    /// clusters of one text in a different order from one render to the next).
+    @Test func rendersAreReproducibleWithinAProcess() throws {
+        let dot = try Diagram.dot(try Registry.graph("googlenet"), DiagramOptions())
+        let first = try Diagram.render(dot, format: .svg)
+        var ballast: [String] = []
+        for i in 0..<20_000 { ballast.append("cluster_m\(i)" + String(repeating: "x", count: i % 97)) }
+        for m in ["inception_v3", "densenet121", "efficientnet_b0"] {
+            _ = try Diagram.render(try Diagram.dot(try Registry.graph(m), DiagramOptions()), format: .svg)
+        }
+        #expect(ballast.count == 20_000)
+        let second = try Diagram.render(dot, format: .svg)
+        #expect(first == second)
+        let titles = String(decoding: first, as: UTF8.self).components(separatedBy: "<title>cluster_m").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
+        #expect(titles.count > 10 && titles == titles.sorted(), "clusters in creation order")
+    }
+
     @Test func dotFormatIsTheTextItself() throws {
         let g = try Registry.graph("lenet5")
         let dot = try Diagram.dot(g)
