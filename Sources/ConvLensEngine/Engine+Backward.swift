@@ -49,17 +49,17 @@ extension Engine {
     /// Nodes whose backward can turn dy into their input's gradient in place (when that input has
     /// no gradient yet): saves a zero-filled buffer and a pass adding into it.
     func passesGradientInPlace(_ node: GraphNode) -> Bool {
-        switch node.layer {
+        switch node.layer.kernel {
         case .relu, .dropout, .flatten, .identity: return true
         case .conv2d, .batchNorm2d, .linear, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .concat, .add: return false
-        case .activation, .layerNorm, .softmax, .stochasticDepth, .permute, .mul, .mean, .chunk, .channelShuffle, .parameter: return false
+        case .unsupported: return false
         }
     }
 
     /// dy ← ∂loss/∂input for an elementwise node (ReLU: masked where its output is 0; dropout:
     /// times its mask; views: unchanged).
     func passGradientInPlace(_ node: GraphNode, dy: Tensor, y: Tensor?) {
-        switch node.layer {
+        switch node.layer.kernel {
         case .relu:
             let (dyp, yp) = (dy.data, y!.data)
             parallelChunks(dy.count, work: dy.count) { r in reluMask(dyp + r.lowerBound, yp + r.lowerBound, count: r.count) }
@@ -67,7 +67,7 @@ extension Engine {
             if case .mask(let m) = saved[node.index] { let d = dy.data; for i in 0..<dy.count { d[i] *= m[i] } }
         case .flatten, .identity: break     // views: the gradient passes unchanged
         case .conv2d, .batchNorm2d, .linear, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .concat, .add: break   // not in place
-        case .activation, .layerNorm, .softmax, .stochasticDepth, .permute, .mul, .mean, .chunk, .channelShuffle, .parameter: break
+        case .unsupported: break
         }
     }
 
@@ -75,7 +75,7 @@ extension Engine {
     func backwardNode(_ node: GraphNode, dy: Tensor, dxs: [Tensor?], xs: [Tensor?], y: Tensor?) {
         let p = plan[node.index]
         let dx = dxs[0]?.data
-        switch node.layer {
+        switch node.layer.kernel {
         case .conv2d:
             conv2dBackward(dx, grad(p.weight)!, grad(p.bias), dy.data, xs[0]!.data, param(p.weight)!, p.conv!, col: col.data)
         case .linear(let l):
@@ -122,7 +122,7 @@ extension Engine {
             let d = l.dim < 0 ? l.dim + dy.shape.count : l.dim
             concatBackward(dxs.map { $0?.data }, dy.data, sizes: node.inputShapes.map { $0[d] },
                            outer: dy.shape[..<d].reduce(1, *), inner: dy.shape[(d + 1)...].reduce(1, *))
-        case .activation, .layerNorm, .softmax, .stochasticDepth, .permute, .mul, .mean, .chunk, .channelShuffle, .parameter:
+        case .unsupported:
             preconditionFailure("\(node.name): no backward kernel (the engine refuses such graphs at init)")
         }
     }

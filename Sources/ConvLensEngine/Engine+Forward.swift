@@ -55,7 +55,7 @@ extension Engine {
     func run(_ node: GraphNode, _ xs: [Tensor], training: Bool) throws(EngineError) -> Tensor {
         let p = plan[node.index]
         let x = xs[0]
-        switch node.layer {
+        switch node.layer.kernel {
         case .conv2d:
             let y = Tensor(uninitialized: node.outputShape)
             forwardMACs += conv2dForward(y.data, x.data, param(p.weight)!, param(p.bias), p.conv!, col: col.data)
@@ -159,7 +159,7 @@ extension Engine {
             concatForward(y.data, xs.map { UnsafePointer($0.data) }, sizes: xs.map { $0.shape[d] },
                           outer: y.shape[..<d].reduce(1, *), inner: y.shape[(d + 1)...].reduce(1, *))
             return y
-        case .activation, .layerNorm, .softmax, .stochasticDepth, .permute, .mul, .mean, .chunk, .channelShuffle, .parameter:
+        case .unsupported:
             throw EngineError("\(node.name): the engine has no kernel for \(node.layer.className) yet")   // refused at init
         }
     }

@@ -57,15 +57,10 @@ public final class Engine: @unchecked Sendable {
         case mask(Tensor)
     }
 
-    /// Whether a kind has no forward/backward kernel in this engine (the kinds the torchvision
-    /// families added; their kernels are the next step). Exhaustive: a new kind must answer.
+    /// Whether a kind has no forward/backward kernel in this engine (KernelTable.swift).
     static func kernelMissing(_ l: Layer) -> Bool {
-        switch l {
-        case .conv2d, .batchNorm2d, .linear, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .relu, .dropout, .flatten, .identity, .concat, .add:
-            return false
-        case .activation, .layerNorm, .softmax, .stochasticDepth, .permute, .mul, .mean, .chunk, .channelShuffle, .parameter:
-            return true
-        }
+        if case .unsupported = l.kernel { return true }
+        return false
     }
 
     /// Node facts computed once: parameter keys and geometry.
@@ -135,14 +130,14 @@ public final class Engine: @unchecked Sendable {
         }
         var p = NodePlan(weight: key("weight"), bias: key("bias"), runningMean: key("running_mean"), runningVar: key("running_var"),
                          numBatches: key("num_batches_tracked"), conv: nil, needsInputs: false, needsOutput: false)
-        switch node.layer {
+        switch node.layer.kernel {
         case .conv2d(let l):
             p.conv = ConvGeometry(input: node.inputShapes[0], output: node.outputShape, layer: l)
             p.needsInputs = true
         case .batchNorm2d, .linear: p.needsInputs = true
         case .relu: p.needsOutput = true
         case .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .dropout, .flatten, .identity, .concat, .add: break
-        case .activation, .layerNorm, .softmax, .stochasticDepth, .permute, .mul, .mean, .chunk, .channelShuffle, .parameter: break
+        case .unsupported: break
         }
         return p
     }
@@ -160,9 +155,9 @@ public final class Engine: @unchecked Sendable {
         for n in graph.nodes { for i in n.inputs where i >= 0 { consumers[i].append(n.index) } }
         let results = Set([graph.output] + graph.auxOutputs)
         for r in graph.nodes {
-            guard case .relu = r.layer, r.inputs.count == 1, !results.contains(r.index), consumers[r.index].count == 1 else { continue }
+            guard case .relu = r.layer.kernel, r.inputs.count == 1, !results.contains(r.index), consumers[r.index].count == 1 else { continue }
             let pool = graph.nodes[consumers[r.index][0]]
-            guard case .maxPool2d = pool.layer, pool.inputs == [r.index] else { continue }
+            guard case .maxPool2d = pool.layer.kernel, pool.inputs == [r.index] else { continue }
             plan[r.index].reluFusedIntoPool = true
             plan[r.index].needsOutput = false
             plan[pool.index].poolAppliesRelu = true

@@ -13,14 +13,14 @@ extension Engine {
         // roundings add up as noise ∝ 1/h. Small (1e-2) for ReLU and max pooling, whose inputs are
         // drawn 0.05 / 0.03 away from a kink or tie.
         let h: Float
-        switch node.layer {
+        switch node.layer.kernel {
         case .relu, .maxPool2d: h = 1e-2
-        default: h = 1e-1
+        case .conv2d, .batchNorm2d, .linear, .avgPool2d, .adaptiveAvgPool2d, .dropout, .flatten, .identity, .concat, .add, .unsupported: h = 1e-1
         }
         // Inputs: N(0,1), kept 0.05 away from ReLU's kink; for max pooling values a window never ties.
         let xs: [Tensor] = node.inputShapes.map { shape in
             let t = Tensor(zeros: shape)
-            switch node.layer {
+            switch node.layer.kernel {
             case .maxPool2d:
                 // x_i = ((a·i + b) mod 1009)·0.03 − 15: values in one window (index distance < 1009
                 // for planes narrower than ~500) are distinct and ≥ 0.03 > 2h apart.
@@ -28,7 +28,7 @@ extension Engine {
                 for i in 0..<t.count { t[i] = Float((a * i + b) % 1009) * 0.03 - 15 }
             case .relu:
                 for i in 0..<t.count { let v = Float(rng.normal()); t[i] = v >= 0 ? v + 0.05 : v - 0.05 }
-            default:
+            case .conv2d, .batchNorm2d, .linear, .avgPool2d, .adaptiveAvgPool2d, .dropout, .flatten, .identity, .concat, .add, .unsupported:
                 for i in 0..<t.count { t[i] = Float(rng.normal()) }
             }
             return t
@@ -103,8 +103,8 @@ extension Engine {
         _ = try loss(input)
         var decisions = FrozenDecisions()
         for n in graph.nodes(training: training) {
-            if case .relu = n.layer, let y = outputs[n.index] { decisions.relu[n.index] = y.copy() }
-            if case .maxPool2d = n.layer, case .indices(let idx) = saved[n.index] { decisions.pool[n.index] = idx }
+            if case .relu = n.layer.kernel, let y = outputs[n.index] { decisions.relu[n.index] = y.copy() }
+            if case .maxPool2d = n.layer.kernel, case .indices(let idx) = saved[n.index] { decisions.pool[n.index] = idx }
         }
         frozen = decisions
         defer { frozen = nil }

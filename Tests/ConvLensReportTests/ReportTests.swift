@@ -77,9 +77,13 @@ import TestSupport
         let readme = try String(contentsOf: Paths.packageRoot.appending(path: "README.md"), encoding: .utf8)
         let table = try String(contentsOf: Paths.packageRoot.appending(path: "reports/compare.md"), encoding: .utf8)
         let rows = table.split(separator: "\n").filter { $0.hasPrefix("|") }
-        #expect(rows.count == 9)
+        #expect(rows.count == 2 + Paths.registryModels.count)
         for r in rows { #expect(readme.contains(r), "README lacks: \(r)") }
         #expect(readme.contains("reports/accuracy_vs_compute.svg"))
-        for m in Paths.registryModels { #expect(readme.contains("reports/\(m)/diagram.svg"), "\(m)") }
+        #expect(readme.contains("reports/README.md"))
+        let index = try String(contentsOf: Paths.packageRoot.appending(path: "reports/README.md"), encoding: .utf8)
+        for m in Paths.registryModels {
+            #expect(index.contains("(\(m)/diagram.svg)") && index.contains("(\(m)/diagram-depth1.png)"), "\(m)")
+        }
     }
 }
