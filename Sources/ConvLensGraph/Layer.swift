@@ -152,6 +152,7 @@ public enum Layer: Sendable, Hashable {
     case chunk(Chunk)
     case channelShuffle(ChannelShuffle)
     case parameter(ParameterTensor)
+    case groupNorm(GroupNorm)
 
     public var spec: any LayerSpec {
         switch self {
@@ -177,6 +178,7 @@ public enum Layer: Sendable, Hashable {
         case .chunk(let l): return l
         case .channelShuffle(let l): return l
         case .parameter(let l): return l
+        case .groupNorm(let l): return l
         }
     }
 
@@ -200,7 +202,7 @@ public enum LayerKinds {
         Conv2d.self, BatchNorm2d.self, Linear.self, MaxPool2d.self, AvgPool2d.self, AdaptiveAvgPool2d.self,
         ReLU.self, Dropout.self, Flatten.self, Identity.self, Concat.self, Add.self, Activation.self,
         LayerNorm.self, Softmax.self, StochasticDepth.self, Permute.self, Mul.self, Mean.self, Chunk.self,
-        ChannelShuffle.self, ParameterTensor.self,
+        ChannelShuffle.self, ParameterTensor.self, GroupNorm.self,
     ]
 }
 

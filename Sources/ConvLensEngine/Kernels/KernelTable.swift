@@ -36,7 +36,7 @@ extension Layer {
         case .identity(let l): return .identity(l)
         case .concat(let l): return .concat(l)
         case .add(let l): return .add(l)
-        case .activation, .layerNorm, .softmax, .stochasticDepth, .permute, .mul, .mean, .chunk, .channelShuffle, .parameter:
+        case .activation, .layerNorm, .softmax, .stochasticDepth, .permute, .mul, .mean, .chunk, .channelShuffle, .parameter, .groupNorm:
             return .unsupported(className)
         }
     }
