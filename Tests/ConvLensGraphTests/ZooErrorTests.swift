@@ -101,4 +101,56 @@ import TestSupport
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("unknown model 'no-such-model'"))
     }
+
+    // MARK: the kinds and syntax the torchvision families added
+
+    @Test func broadcastMultiplyOfIncompatibleShapes() {
+        check("a = Conv2d(3, 8, 1)\nb = Conv2d(8, 4, 1)\nm = mul <- a, b\n", .shape, line: 6, column: 5, module: "m",
+              mentions: "mul inputs do not broadcast: [1, 8, 32, 32] vs [1, 4, 32, 32]")
+    }
+
+    @Test func chunkOfAnOddChannelCount() {
+        check("a = Conv2d(3, 7, 1)\nx1 = torch.chunk(2, dim=1)[0]\n", .shape, line: 5, column: 6, module: "x1",
+              mentions: "torch.chunk(2, dim=1) of 7 would give unequal pieces")
+        check("a = Conv2d(3, 8, 1)\nx1 = torch.chunk(2, dim=1)[2]\n", .badArgument, line: 5, column: 6, module: "x1",
+              mentions: "piece [2] does not exist")
+    }
+
+    // Shape errors of a module point at its name (where it is registered), of a function at the call.
+    @Test func layerNormOverAWrongSize() {
+        check("a = Conv2d(3, 8, 1)\nn = LayerNorm(8)\n", .channelMismatch, line: 5, column: 1, module: "n",
+              mentions: "LayerNorm over (8) needs an input ending in those sizes, got [1, 8, 32, 32] (channels are dim 1: permute to NHWC first, or use LayerNorm2d)")
+        check("a = Conv2d(3, 8, 1)\nn = LayerNorm2d(16)\n", .channelMismatch, line: 5, column: 1, module: "n",
+              mentions: "LayerNorm2d normalises 16 channels but receives 8")
+    }
+
+    @Test func channelShufflePermuteAndMean() {
+        check("a = Conv2d(3, 9, 1)\ns = channel_shuffle(2)\n", .shape, line: 5, column: 5, module: "s",
+              mentions: "channel_shuffle with 2 groups needs a channel count divisible by 2, got 9")
+        check("p = Permute([0, 2, 1])\n", .shape, line: 4, column: 1, module: "p", mentions: "need a 3-d input, got [1, 3, 32, 32]")
+        check("p = Permute([0, 2, 2, 1])\n", .badArgument, line: 4, column: 5, module: "p", mentions: "must be a permutation")
+        check("m = torch.mean(dim=(2, 5))\n", .shape, line: 4, column: 5, module: "m", mentions: "out of range for [1, 3, 32, 32]")
+    }
+
+    @Test func activationAndStochasticDepthArguments() {
+        check("g = GELU(approximate='fast')\n", .badArgument, line: 4, column: 5, module: "g", mentions: "GELU approximate must be 'none' or 'tanh'")
+        check("s = StochasticDepth(0.1, 'rows')\n", .badArgument, line: 4, column: 5, module: "s", mentions: "mode has to be 'row' or 'batch'")
+        check("s = StochasticDepth(1.5, 'row')\n", .badArgument, line: 4, column: 5, module: "s", mentions: "between 0 and 1")
+        check("h = Hardswish(alpha=2)\n", .unknownArgument, line: 4, column: 15, module: "h", mentions: "Hardswish has no argument 'alpha'")
+    }
+
+    @Test func expressionsAndQuotedNames() {
+        check("c = Conv2d(3, 8 // 0, 1)\n", .badArgument, line: 4, column: 15, module: "c", mentions: "integer division by zero")
+        check("c = Conv2d(3, 9223372036854775807 * 2, 1)\n", .badArgument, line: 4, column: 15, module: "c", mentions: "overflows a 64-bit integer")
+        check("c = Conv2d(3, num_classes * 'a', 1)\n", .badArgument, line: 4, column: 15, module: "c", mentions: "arithmetic needs numbers")
+        // A quoted name is a module name like any other (RegNet's "block1-0"), and expressions evaluate.
+        #expect(failure("\"block1-0\" = Conv2d(3, num_classes * 2 - (4 // 2), kernel_size=(5 - 2) // 1)\n") == nil)
+    }
+
+    @Test func parametersAndMultiInputBlocks() {
+        let twoInputs = "block Pair(c) {\n  x = Conv2d(c, c, 1)\n}\na = Conv2d(3, 4, 1)\nb = Conv2d(3, 4, 1) <- $in\np = Pair(4) <- a, b\n"
+        check(twoInputs, .shape, line: 5, column: 3, module: "p.x", mentions: "this block takes 2 inputs")
+        check("w = Parameter(4, 1, 1) <- $in\n", .syntax, line: 4, column: 1, module: "w", mentions: "Parameter takes no inputs")
+        check("w = Parameter(4, 0)\n", .badArgument, line: 4, column: 5, module: "w", mentions: "must be a positive int")
+    }
 }
