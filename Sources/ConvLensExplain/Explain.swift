@@ -61,7 +61,14 @@ public enum Explain {
         }
         let rf = row.rf
         if x.count == 4 && y.count == 4 {
-            lines.append(("receptive field", "\(rf.size[0])×\(rf.size[1]) input pixels, jump \(rf.jump[0])×\(rf.jump[1]), first centre (\(coord(rf.start[0])), \(coord(rf.start[1])))" + (rf.aligned ? "" : " — branches disagree: union shown")))
+            if rf.constant {
+                lines.append(("receptive field", "none: a parameter, independent of the input"))
+            } else {
+                lines.append(("receptive field", "\(rf.size[0])×\(rf.size[1]) input pixels, jump \(rf.jump[0])×\(rf.jump[1]), first centre (\(coord(rf.start[0])), \(coord(rf.start[1])))" + (rf.aligned ? "" : " — branches disagree: union shown")))
+            }
+            if let sp = row.spatialRF {
+                lines.append(("spatial path", "\(sp.size[0])×\(sp.size[1]) input pixels without the global-context branch (pooled to 1×1 and multiplied back, as in squeeze-excitation), which lets every unit see the whole input"))
+            }
         }
         lines.append(("output memory", "\(y.map(String.init).joined(separator: "·")) floats × 4 bytes = \(num(row.outputBytes)) bytes"))
         return Entry(name: n.name, node: n.index, title: title, lines: lines)
