@@ -36,10 +36,14 @@ public enum Analyzer {
 
             let field = ReceptiveField.of(n, inputs: n.inputs.map { $0 == ModelGraph.inputID ? .input : rf[$0] })
             rf[n.index] = field
-            local[n.index] = ReceptiveField.of(n, inputs: n.inputs.map { $0 == ModelGraph.inputID ? .input : local[$0] }, spatialOnly: true)
+            // The spatial path's field differs only downstream of a broadcast merge (squeeze-excitation).
+            let localInputs = n.inputs.map { $0 == ModelGraph.inputID ? ReceptiveField.input : local[$0] }
+            let broadcastMerge = n.inputShapes.count > 1 && n.inputShapes.contains { $0 != n.outputShape }
+            local[n.index] = !broadcastMerge && zip(n.inputs, localInputs).allSatisfy({ $0.0 == ModelGraph.inputID || $0.1 == rf[$0.0] })
+                ? field : ReceptiveField.of(n, inputs: localInputs, spatialOnly: true)
             let c = convention.count(n, mode: mode)
             counted[n.index] = c
-            let spec = n.layer.spec
+            let spec = n.spec
             let params = n.kind == .module ? subtree.ownParams[n.module!] : 0
             let buffers = n.kind == .module ? subtree.ownBuffers[n.module!] : 0
             var repeated = false
@@ -104,7 +108,7 @@ struct SubtreeCounts {
         ownBuffers = ownParams
         for m in g.modules.indices {
             ownParams[m] = g.modules[m].ownParameters.reduce(0) { $0 + $1.count }
-            guard let spec = g.modules[m].layer?.spec else { continue }
+            guard let spec = g.modules[m].spec else { continue }
             ownParams[m] += spec.parameters.reduce(0) { $0 + $1.count }
             for b in spec.buffers {
                 ownBuffers[m] += b.count

@@ -18,7 +18,7 @@ extension FlopConvention {
     }
 
     static func convlensFlops(_ n: GraphNode, mode: AnalysisMode) -> Int {
-        n.layer.spec.operations(n.call(training: mode == .train)).flops
+        n.spec.operations(n.call(training: mode == .train)).flops
     }
 
     /// torchinfo 1.8 (layer_info.py, calculate_macs), leaf modules only: for each parameter named
@@ -28,21 +28,21 @@ extension FlopConvention {
         guard n.kind == .module else { return 0 }
         let y = n.outputShape
         let perParam = n.layer.className.contains("Conv") ? y[0] * y.dropFirst(2).reduce(1, *) : y[0]
-        return n.layer.spec.parameters.filter { $0.name == "weight" || $0.name == "bias" }
+        return n.spec.parameters.filter { $0.name == "weight" || $0.name == "bias" }
             .reduce(0) { $0 + $1.count * perParam }
     }
 
     /// fvcore (jit_handles.py, default handles) on the traced aten ops, module or functional alike;
     /// each kind's rule is in its `operations`.
     static func fvcoreFlops(_ n: GraphNode, mode: AnalysisMode) -> Int {
-        n.layer.spec.operations(n.call(training: mode == .train)).fvcore
+        n.spec.operations(n.call(training: mode == .train)).fvcore
     }
 
     /// thop (profile.py register_hooks + vision/basic_hooks.py): leaf modules only, each kind's
     /// hook in its `operations`. Functional calls are not seen.
     static func thopOps(_ n: GraphNode) -> Double {
         guard n.kind == .module else { return 0 }
-        return n.layer.spec.operations(n.call(training: false)).thop
+        return n.spec.operations(n.call(training: false)).thop
     }
 
     /// ptflops (pytorch backend): module hooks divided by the batch size, plus the patched
@@ -51,7 +51,7 @@ extension FlopConvention {
     /// never run under it.
     static func ptflopsMacs(_ n: GraphNode) -> Double {
         guard !n.trainOnly else { return 0 }
-        let ops = n.layer.spec.operations(n.call(training: false))
+        let ops = n.spec.operations(n.call(training: false))
         let batch = Double(n.inputShapes.first?.first ?? 1)
         guard n.kind == .module else { return ops.ptflopsFunctional }
         return ops.ptflopsModule / batch + ops.ptflopsFunctional

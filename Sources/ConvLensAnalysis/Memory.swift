@@ -22,7 +22,7 @@ public enum Memory {
     /// Whether a node's output is a view or alias of its input and allocates nothing:
     /// flatten and identity always, dropout in eval mode (identity there).
     static func isView(_ n: GraphNode, mode: AnalysisMode) -> Bool {
-        !n.layer.spec.allocates(n.call(training: mode == .train))
+        !n.spec.allocates(n.call(training: mode == .train))
     }
 
     public static func outputBytes(_ n: GraphNode) -> Int { numel(n.outputShape) * floatBytes }

@@ -43,6 +43,14 @@ extension ReceptiveField {
     /// With `spatialOnly`, a merge ignores inputs broadcast over H and W (1×1 maps multiplied
     /// back: squeeze-excitation's scale), giving the field of the spatial path alone.
     static func of(_ node: GraphNode, inputs all: [ReceptiveField], spatialOnly: Bool = false) -> ReceptiveField {
+        // The common case, one input through a window or element-wise op: no merging to do.
+        if all.count == 1 && !all[0].constant {
+            switch node.spec.spatial(node.call(training: false)) {
+            case .pointwise, .merge: return all[0]
+            case .window(let w): return all[0].through(w)
+            case .adaptive, .global: break
+            }
+        }
         var inputs = all
         if spatialOnly, node.outputShape.count == 4 {
             let kept = zip(node.inputShapes, all).filter { $0.0.count == 4 && $0.0[2] == node.outputShape[2] && $0.0[3] == node.outputShape[3] }.map(\.1)
@@ -60,7 +68,7 @@ extension ReceptiveField {
         if all.allSatisfy(\.constant) && !all.isEmpty { return .constantValue }
         if node.inputs.isEmpty { return .constantValue }     // a parameter: no input pixels at all
         let x = node.inputShapes.first ?? []
-        switch node.layer.spec.spatial(node.call(training: false)) {
+        switch node.spec.spatial(node.call(training: false)) {
         case .pointwise, .merge:
             return merged
         case .window(let w):

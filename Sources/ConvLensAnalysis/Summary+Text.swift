@@ -85,7 +85,7 @@ extension Summary {
     /// torchinfo's get_kernel_size, from the kind's own answer.
     func kernelText(_ r: AnalysisRow) -> String? {
         guard r.kind == .module, let n = r.node else { return nil }
-        return analysis.graph.nodes[n].layer.spec.summaryKernel
+        return analysis.graph.nodes[n].spec.summaryKernel
     }
 }
 

@@ -90,12 +90,12 @@ public struct DiagramPlan: Sendable {
                 boxes[i].content = .call(calls[0])
             }
             boxes[i].outputShape = calls.last!.outputShape
-            boxes[i].macs = calls.reduce(0) { $0 + $1.layer.spec.macs($1.call(training: false)) }
+            boxes[i].macs = calls.reduce(0) { $0 + $1.spec.macs($1.call(training: false)) }
             var seen = Set<Int>()
             for c in calls {
                 // Functional calls own no parameters; a module's parameters count once however often it is called.
                 guard c.kind == .module, let m = c.module, seen.insert(m).inserted else { continue }
-                boxes[i].parameters += c.layer.spec.parameters.reduce(0) { $0 + $1.count }
+                boxes[i].parameters += c.spec.parameters.reduce(0) { $0 + $1.count }
             }
         }
 

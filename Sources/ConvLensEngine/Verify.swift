@@ -71,7 +71,7 @@ public enum Verify {
                 continue
             }
             // (b) MACs.
-            let expected = nodes.reduce(0) { $0 + $1.layer.spec.macs($1.call(training: training)) }
+            let expected = nodes.reduce(0) { $0 + $1.spec.macs($1.call(training: training)) }
             rows.append(Row(check: "MACs", mode: m, detail: "kernels \(engine.forwardMACs) vs analyzer \(expected)", passed: engine.forwardMACs == expected))
             // (c) gradients, layer by layer.
             var byKind: [String: [GraphNode]] = [:]

@@ -52,11 +52,11 @@ public enum Explain {
         let y = n.outputShape
         var lines: [(String, String)] = []
         lines.append(("shape", n.inputShapes.map(shape).joined(separator: " + ") + " → " + shape(y)))
-        let title = n.kind == .module ? "\(n.layer.className)(\(n.layer.spec.extraRepr))" : "\(callName(n))"
+        let title = n.kind == .module ? "\(n.layer.className)(\(n.spec.extraRepr))" : "\(callName(n))"
         // The kind's own formulas (its one home, Layers/ in ConvLensGraph).
-        for f in n.layer.spec.formulas(n.call(training: a.mode == .train)) { lines.append((f.label, f.text)) }
-        let ops = n.layer.spec.operations(n.call(training: a.mode == .train))
-        if ops.flops > 0 && n.layer.spec.macs(n.call(training: a.mode == .train)) == 0 {
+        for f in n.spec.formulas(n.call(training: a.mode == .train)) { lines.append((f.label, f.text)) }
+        let ops = n.spec.operations(n.call(training: a.mode == .train))
+        if ops.flops > 0 && n.spec.macs(n.call(training: a.mode == .train)) == 0 {
             lines.append(("FLOPs", "\(num(ops.flops)) (ConvLens convention; no multiply-accumulates)"))
         }
         let rf = row.rf
@@ -76,8 +76,8 @@ public enum Explain {
 
     /// The functional call as a zoo file writes it: `F.relu`, `torch.cat(dim=1)`, `mul`.
     static func callName(_ n: GraphNode) -> String {
-        let written = type(of: n.layer.spec).functionNames.first ?? n.functionName
-        let args = n.layer.spec.extraRepr
+        let written = type(of: n.spec).functionNames.first ?? n.functionName
+        let args = n.spec.extraRepr
         return args.isEmpty ? written : "\(written)(\(args))"
     }
 

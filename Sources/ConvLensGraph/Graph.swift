@@ -10,7 +10,9 @@ public struct GraphNode: Sendable {
     /// the readable unique name `prefix.localName` (`layer1.0.add`).
     public var name: String
     public var kind: NodeKind
-    public var layer: Layer
+    public let layer: Layer
+    /// `layer.spec`, boxed once: every view asks the kind its questions through this.
+    public let spec: any LayerSpec
     /// Producer node indices; `ModelGraph.inputID` (-1) is the model input.
     public var inputs: [Int]
     public var inputShapes: [[Int]]
@@ -22,6 +24,13 @@ public struct GraphNode: Sendable {
     /// Runs only in training mode (auxiliary heads).
     public var trainOnly: Bool
     public var location: SourceLocation
+
+    public init(index: Int, name: String, kind: NodeKind, layer: Layer, spec: (any LayerSpec)? = nil, inputs: [Int], inputShapes: [[Int]], outputShape: [Int],
+                module: Int?, scope: [Int], trainOnly: Bool, location: SourceLocation) {
+        self.index = index; self.name = name; self.kind = kind; self.layer = layer; self.spec = spec ?? layer.spec
+        self.inputs = inputs; self.inputShapes = inputShapes; self.outputShape = outputShape
+        self.module = module; self.scope = scope; self.trainOnly = trainOnly; self.location = location
+    }
 
     /// PyTorch's class name for a module call (`Conv2d`), the function's name for a functional call (`relu`).
     public var typeName: String { kind == .module ? layer.className : functionName }
@@ -43,7 +52,9 @@ public struct ModuleEntry: Sendable {
     public var name: String
     public var className: String
     /// The layer for leaf modules; nil for containers (Sequential, blocks, the root).
-    public var layer: Layer?
+    public let layer: Layer?
+    /// `layer?.spec`, boxed once.
+    public let spec: (any LayerSpec)?
     public var parent: Int?
     public var children: [Int] = []
     /// Parameters the module owns itself rather than through a child (ConvNeXt's `layer_scale`),
@@ -52,6 +63,11 @@ public struct ModuleEntry: Sendable {
     /// 0 for the root model.
     public var depth: Int
     public var location: SourceLocation
+
+    public init(index: Int, path: String, name: String, className: String, layer: Layer?, parent: Int?, depth: Int, location: SourceLocation) {
+        self.index = index; self.path = path; self.name = name; self.className = className; self.layer = layer; self.spec = layer?.spec
+        self.parent = parent; self.depth = depth; self.location = location
+    }
 
     public var isContainer: Bool { layer == nil }
     /// `path.name` as torch's state_dict spells it.
@@ -106,7 +122,7 @@ public struct ModelGraph: Sendable {
         var out: [StateEntry] = []
         for m in modulesInOrder() {
             for p in m.ownParameters { out.append(StateEntry(key: m.key(p.name), shape: p.shape, isBuffer: false, module: m.index, localName: p.name)) }
-            guard let spec = m.layer?.spec else { continue }
+            guard let spec = m.spec else { continue }
             for p in spec.parameters { out.append(StateEntry(key: m.key(p.name), shape: p.shape, isBuffer: false, module: m.index, localName: p.name)) }
             for b in spec.buffers { out.append(StateEntry(key: m.key(b.name), shape: b.shape, isBuffer: true, module: m.index, localName: b.name)) }
         }

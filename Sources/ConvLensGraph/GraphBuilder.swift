@@ -311,12 +311,13 @@ private struct Builder {
     mutating func addNode(name: String, kind: NodeKind, layer: Layer, module: Int?, inputs: [Int], ctx: Context, location: SourceLocation) throws(ZooError) -> Int {
         let shapes = inputs.map { $0 == ModelGraph.inputID ? inputShape : nodes[$0].outputShape }
         let out: [Int]
-        do { out = try layer.spec.outputShape(shapes) } catch { throw ZooError(error.kind, error.message, at: location, module: name) }
+        let spec = layer.spec
+        do { out = try spec.outputShape(shapes) } catch { throw ZooError(error.kind, error.message, at: location, module: name) }
         if out.contains(where: { $0 <= 0 }) {
             throw ZooError(.inputTooSmall, "output would be empty: \(ShapeCheck.fmt(out))", at: location, module: name)
         }
         let idx = nodes.count
-        nodes.append(GraphNode(index: idx, name: name, kind: kind, layer: layer, inputs: inputs, inputShapes: shapes, outputShape: out,
+        nodes.append(GraphNode(index: idx, name: name, kind: kind, layer: layer, spec: spec, inputs: inputs, inputShapes: shapes, outputShape: out,
                                module: module, scope: ctx.scope, trainOnly: ctx.trainOnly, location: location))
         return idx
     }

@@ -6,9 +6,12 @@ public struct Signature: Sendable {
         public var defaultValue: ZooValue?   // nil: required
     }
     public var params: [Param]
+    /// The parameter names, built once (every bound call shares this array).
+    let names: [String]
 
     public init(_ params: [(String, ZooValue?)]) {
         self.params = params.map { Param(name: $0.0, defaultValue: $0.1) }
+        self.names = params.map(\.0)
     }
 
     public func bind(positional: [ZooValue], keywords: [(String, ZooValue)], callee: String) throws(ShapeProblem) -> BoundArguments {
@@ -19,7 +22,7 @@ public struct Signature: Sendable {
         var bound = [ZooValue?](repeating: nil, count: params.count)
         for (i, v) in positional.enumerated() { bound[i] = v }
         for (k, v) in keywords {
-            guard let i = params.firstIndex(where: { $0.name == k }) else {
+            guard let i = names.firstIndex(of: k) else {
                 let known = params.map(\.name).joined(separator: ", ")
                 throw ShapeProblem(.unknownArgument, "\(callee) has no argument '\(k)' (it takes: \(known.isEmpty ? "none" : known))")
             }
@@ -34,7 +37,7 @@ public struct Signature: Sendable {
             }
             values.append(v)
         }
-        return BoundArguments(names: params.map(\.name), values: values)
+        return BoundArguments(names: names, values: values)
     }
 }
 

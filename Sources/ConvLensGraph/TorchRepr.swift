@@ -6,7 +6,7 @@ public enum TorchRepr {
 
     static func repr(_ g: ModelGraph, _ i: Int) -> String {
         let m = g.modules[i]
-        let extra = m.layer?.spec.extraRepr ?? ""
+        let extra = m.spec?.extraRepr ?? ""
         if m.children.isEmpty { return "\(m.className)(\(extra))" }
         var lines = ["\(m.className)("]
         if !extra.isEmpty { lines.append("  " + extra) }

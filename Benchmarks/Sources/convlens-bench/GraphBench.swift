@@ -14,5 +14,9 @@ let registryGraphBench = Bench(name: "registry-parse-build", summary: "all 70 zo
     let t = try seconds {
         for name in Registry.names { _ = try Registry.graph(name); count += 1 }
     }
-    return [("ms", t * 1000), ("models", Double(count))]
+    var files: [ZooFile] = []
+    let tParse = try seconds { files = try Registry.names.map { try Registry.load($0) } }
+    var nodes = 0
+    let tBuild = try seconds { for f in files { nodes += try GraphBuilder.build(f).nodes.count } }
+    return [("ms", t * 1000), ("parse ms", tParse * 1000), ("build ms", tBuild * 1000), ("models", Double(count)), ("graph nodes", Double(nodes))]
 }
