@@ -60,9 +60,14 @@ public enum Analyzer {
         }
 
         // Containers: output = the last node of the call that is not a training-only branch.
+        // Per-node MACs and a membership stamp in flat arrays: no hashing in this loop, which visits
+        // every node once per enclosing container.
+        var macsOfNode = [Int](repeating: 0, count: graph.nodes.count)
+        for (n, r) in rowOfNode { macsOfNode[n] = rows[r].macs }
+        var stamp = [Int](repeating: -1, count: graph.nodes.count)
         for i in rows.indices where rows[i].kind == .container {
             let call = rows[i].nodes
-            let inCall = Set(call)
+            for id in call { stamp[id] = i }
             let allTrainOnly = call.allSatisfy { graph.nodes[$0].trainOnly }
             guard let out = call.last(where: { allTrainOnly || !graph.nodes[$0].trainOnly }) else { continue }
             let outNode = graph.nodes[out]
@@ -71,9 +76,9 @@ public enum Analyzer {
             rows[i].rf = rf[out]
             if local[out] != rf[out] { rows[i].spatialRF = local[out] }
             rows[i].trainOnly = allTrainOnly
-            rows[i].macs = call.reduce(0) { $0 + rows[rowOfNode[$1]!].macs }
+            rows[i].macs = call.reduce(0) { $0 + macsOfNode[$1] }
             rows[i].flops = Int(call.reduce(0.0) { $0 + counted[$1] }.rounded())
-            if let first = call.lazy.compactMap({ id in graph.nodes[id].inputs.first { !inCall.contains($0) } }).first {
+            if let first = call.lazy.compactMap({ id in graph.nodes[id].inputs.first { $0 < 0 || stamp[$0] != i } }).first {
                 rows[i].inputShapes = [first == ModelGraph.inputID ? graph.inputShape : graph.nodes[first].outputShape]
             }
         }

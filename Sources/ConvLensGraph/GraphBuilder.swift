@@ -140,6 +140,7 @@ private struct Builder {
     /// Registers the modules a body defines or declares, in text order; returns name → module index.
     mutating func register(_ body: [Statement], _ ctx: Context, depth: Int) throws(ZooError) -> [String: Int] {
         var registered: [String: Int] = [:]
+        registered.reserveCapacity(body.count)
         for st in body where st.form != .call {
             guard try holds(st.condition, ctx) else { continue }
             guard let callee = st.callee else { continue }
