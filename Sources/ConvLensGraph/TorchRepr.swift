@@ -1,20 +1,28 @@
 /// `print(model)` as PyTorch writes it: `Module.__repr__` with `_addindent`.
 public enum TorchRepr {
     public static func render(_ graph: ModelGraph) -> String {
-        repr(graph, 0) + "\n"
+        var out: [String] = []
+        out.reserveCapacity(graph.modules.count + 8)
+        emit(graph, 0, prefix: "", indent: "", into: &out)
+        return out.joined(separator: "\n") + "\n"
     }
 
-    static func repr(_ g: ModelGraph, _ i: Int) -> String {
+    /// torch's `Module.__repr__`: `Class(` + extra + one `(name): child` line per child + `)`, each
+    /// child's own lines after its first indented by two more spaces (`_addindent(…, 2)`). Written
+    /// line by line with the indentation carried down, instead of re-indenting every subtree's text.
+    static func emit(_ g: ModelGraph, _ i: Int, prefix: String, indent: String, into out: inout [String]) {
         let m = g.modules[i]
         let extra = m.spec?.extraRepr ?? ""
-        if m.children.isEmpty { return "\(m.className)(\(extra))" }
-        var lines = ["\(m.className)("]
-        if !extra.isEmpty { lines.append("  " + extra) }
-        for c in m.children {
-            let child = repr(g, c).replacingOccurrences(of: "\n", with: "\n  ")   // torch's _addindent(…, 2)
-            lines.append("  (\(g.modules[c].name)): " + child)
+        if m.children.isEmpty {
+            out.append(indent + prefix + "\(m.className)(\(extra))")
+            return
         }
-        lines.append(")")
-        return lines.joined(separator: "\n")
+        out.append(indent + prefix + "\(m.className)(")
+        let inner = indent + "  "
+        if !extra.isEmpty { out.append(inner + extra) }
+        for c in m.children {
+            emit(g, c, prefix: "(\(g.modules[c].name)): ", indent: inner, into: &out)
+        }
+        out.append(indent + ")")
     }
 }
