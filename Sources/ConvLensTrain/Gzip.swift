@@ -27,7 +27,20 @@ public enum Gzip {
                     return buf.count - Int(stream.avail_out)
                 }
                 out.append(contentsOf: chunk[0..<produced])
-                if status == Z_STREAM_END { break }
+                if status == Z_STREAM_END {
+                    // A gzip file may hold several members one after another (what `cat a.gz b.gz`
+                    // or `gzip -c >>` produces, and `gzip -d` accepts): inflate each in turn.
+                    let rest = Int(stream.avail_in)
+                    guard rest > 0 else { break }
+                    let next = input.count - rest
+                    if input[next...].allSatisfy({ $0 == 0 }) { break }          // zero padding, as gzip allows
+                    guard rest >= 2, input[next] == 0x1f, input[next + 1] == 0x8b else {
+                        throw Failure(description: "unexpected data after the compressed stream (byte \(next))")
+                    }
+                    guard inflateReset(&stream) == Z_OK else { throw Failure(description: "zlib could not restart for the next gzip member") }
+                    status = Z_OK
+                    continue
+                }
                 guard status == Z_OK else {
                     let msg = stream.msg.map { String(cString: $0) } ?? "error \(status)"
                     throw Failure(description: "corrupt compressed data (\(msg))")

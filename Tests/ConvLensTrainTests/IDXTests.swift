@@ -72,6 +72,24 @@ import TestSupport
         #expect(e2.contains("compressed data"))
     }
 
+    /// Oracle: /bin/gzip. `gzip -c a >> f; gzip -c b >> f` is one valid file of two members (gzip -d
+    /// and gzip -t accept it); ConvLens read only the first and then called the file truncated.
+    @Test func multiMemberGzip() throws {
+        let dir = FileManager.default.temporaryDirectory.appending(path: "convlens-gzip-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let first = (0..<70_000).map { UInt8($0 % 251) }, second = (0..<30_000).map { UInt8(($0 * 7) % 253) }
+        var joined = Data()
+        for (i, part) in [first, second].enumerated() {
+            let f = dir.appending(path: "part\(i)")
+            try IDXFixture.write(part, to: f, gzip: true)
+            joined.append(try Data(contentsOf: f.appendingPathExtension("gz")))
+        }
+        #expect(try Gzip.inflate([UInt8](joined)) == first + second)
+        #expect(try Gzip.inflate([UInt8](joined) + [0, 0, 0, 0]) == first + second)      // zero padding
+        #expect(throws: Gzip.Failure.self) { _ = try Gzip.inflate([UInt8](joined) + [1, 2, 3]) }   // garbage after the members
+    }
+
     @Test func inputAdapterRules() throws {
         let lenet = try Registry.load("lenet5")
         let a = try InputAdapter.choose(for: lenet, rows: 28, cols: 28, numClasses: 10, imageSize: nil, arguments: [])
