@@ -69,13 +69,17 @@ public enum Registry {
         return try GraphBuilder.build(file, overrides: overrides, input: input)
     }
 
-    /// Parses `NxCxHxW` (or `CxHxW`, batch 1).
+    /// Parses `NxCxHxW`: exactly four positive sizes separated by single `x`s. `--input` means
+    /// this one thing in every command (a three-size shape is not guessed to be C×H×W).
     public static func parseShape(_ text: String) throws(ZooError) -> [Int] {
-        let parts = text.lowercased().split(separator: "x").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard (parts.count == 4 || parts.count == 3), parts.allSatisfy({ ($0 ?? 0) > 0 }) else {
-            throw ZooError(.badArgument, "--input expects N×C×H×W like 1x3x224x224, got '\(text)'")
+        let fields = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+        let parts = fields.map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 4, parts.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            var hint = ""
+            if parts.count == 3, parts.allSatisfy({ ($0 ?? 0) > 0 }) { hint = " (three sizes; if that is C×H×W, give the batch too: 1x\(text))" }
+            else if fields.contains(where: \.isEmpty) { hint = " (an empty size between two x's or at an end)" }
+            throw ZooError(.badArgument, "--input expects four positive sizes N×C×H×W like 1x3x224x224, got '\(text)'\(hint)")
         }
-        let dims = parts.map { $0! }
-        return dims.count == 3 ? [1] + dims : dims
+        return parts.map { $0! }
     }
 }

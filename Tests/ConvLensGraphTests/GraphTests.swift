@@ -98,7 +98,14 @@ import TestSupport
         #expect(try GraphBuilder.parseArgument("aux_logits=false").1 == .bool(false))
         #expect(throws: ZooError.self) { try GraphBuilder.parseArgument("nonsense") }
         #expect(try Registry.parseShape("2x3x64x64") == [2, 3, 64, 64])
-        #expect(try Registry.parseShape("3x32x32") == [1, 3, 32, 32])
         #expect(throws: ZooError.self) { try Registry.parseShape("3x32") }
+        // --input means N×C×H×W everywhere: three sizes, empty fields and trailing x's are errors.
+        for bad in ["3x32x32", "1xx1x28x28", "1x1x28x28x", "x1x1x28x28", "1x1x28x0", "1x1x28x-3"] {
+            do { _ = try Registry.parseShape(bad); Issue.record("accepted \(bad)") } catch {
+                #expect(error.message.contains("--input expects four positive sizes N×C×H×W"), "\(error)")
+                #expect(!error.description.contains("\n"))
+            }
+        }
+        do { _ = try Registry.parseShape("1x3x224") } catch { #expect(error.message.contains("if that is C×H×W, give the batch too: 1x1x3x224")) }
     }
 }
