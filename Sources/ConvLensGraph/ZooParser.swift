@@ -20,6 +20,9 @@ private struct Cursor {
     let lines: [(no: Int, tokens: [Token])]
     let file: String
     var index = 0
+    /// How deeply `{ … }` bodies nest here; bounded so a pathological file is an error, not a stack overflow.
+    var bodyDepth = 0
+    static let maxBodyDepth = 128
 
     func loc(_ line: Int, _ t: Token?) -> SourceLocation {
         SourceLocation(file: file, line: line, column: t?.column ?? 1)
@@ -96,6 +99,11 @@ private struct Cursor {
 
     /// Statements up to the matching `}`.
     mutating func parseBody(closing open: SourceLocation, what: String) throws(ZooError) -> [Statement] {
+        bodyDepth += 1
+        defer { bodyDepth -= 1 }
+        guard bodyDepth <= Cursor.maxBodyDepth else {
+            throw ZooError(.syntax, "bodies nest more than \(Cursor.maxBodyDepth) levels deep here", at: open)
+        }
         var body: [Statement] = []
         while index < lines.count {
             let toks = lines[index].tokens
@@ -258,7 +266,12 @@ private struct LineReader {
     }
 
     private mutating func unary() throws(ZooError) -> ZooValue {
-        if accept("-") { return .expr(op: "neg", operands: [try unary()]) }
+        if accept("-") {
+            depth += 1
+            guard depth <= 64 else { throw ZooError(.syntax, "values nest too deeply (more than 64 signs or parentheses)", at: location()) }
+            defer { depth -= 1 }
+            return .expr(op: "neg", operands: [try unary()])
+        }
         return try primary()
     }
 
@@ -281,7 +294,7 @@ private struct LineReader {
         case .punct(let open) where open == "(" || open == "[":
             let close = open == "(" ? ")" : "]"
             depth += 1
-            guard depth <= 64 else { throw ZooError(.syntax, "values nest too deeply (more than 64 parentheses)", at: location()) }
+            guard depth <= 64 else { throw ZooError(.syntax, "values nest too deeply (more than 64 signs or parentheses)", at: location()) }
             pos += 1
             var items: [ZooValue] = []
             var sawComma = false

@@ -153,4 +153,22 @@ import TestSupport
         check("w = Parameter(4, 1, 1) <- $in\n", .syntax, line: 4, column: 1, module: "w", mentions: "Parameter takes no inputs")
         check("w = Parameter(4, 0)\n", .badArgument, line: 4, column: 5, module: "w", mentions: "must be a positive int")
     }
+
+    /// Pathologically deep nesting is a one-line error, not a stack overflow (both crashed before:
+    /// ~3,600 nested Sequentials, ~16,000 nested parentheses).
+    @Test func deepNestingIsBounded() {
+        let depth = 5_000
+        var seq = ""
+        for _ in 0..<depth { seq += "s = Sequential {\n" }
+        seq += "0 = ReLU()\n" + String(repeating: "}\n", count: depth)
+        guard let e = failure(seq) else { Issue.record("accepted"); return }
+        #expect(e.message.contains("bodies nest more than 128 levels deep"), "\(e)")
+        let parens = "c = Conv2d(3, 8, " + String(repeating: "(", count: 20_000) + "3" + String(repeating: ")", count: 20_000) + ")\n"
+        guard let p = failure(parens) else { Issue.record("accepted"); return }
+        #expect(p.message.contains("values nest too deeply"), "\(p)")
+        #expect(!p.description.contains("\n"))
+        let signs = "c = Conv2d(3, 8, " + String(repeating: "- ", count: 50_000) + "3)\n"
+        guard let m = failure(signs) else { Issue.record("accepted"); return }
+        #expect(m.message.contains("values nest too deeply"), "\(m)")
+    }
 }
