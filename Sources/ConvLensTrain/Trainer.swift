@@ -17,11 +17,22 @@ public final class Trainer {
 
     /// Prepares a run in `directory` (created if needed). With `resume`, continues from the
     /// checkpoint there with the config it was started with.
+    /// Without `resume`, a folder that already holds a run (a checkpoint, weights or metrics) is
+    /// refused unless `overwrite`: a good checkpoint is never replaced by accident.
     public init(config: TrainConfig, directory: String, resume: Bool, progress: Progress, initialWeights: [String: Tensor]? = nil,
-                resumeOverrides: (epochs: Int?, lr: Double?) = (nil, nil)) throws {
+                resumeOverrides: (epochs: Int?, lr: Double?) = (nil, nil), overwrite: Bool = false) throws {
         var config = config
         var checkpoint: Checkpoint?
         let ckptPath = (directory as NSString).appendingPathComponent("checkpoint.safetensors")
+        if !resume && !overwrite {
+            let held = ["checkpoint.safetensors", "weights.safetensors", "metrics.csv", "run.json"].filter {
+                FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent($0))
+            }
+            if let first = held.first {
+                throw DataError((directory as NSString).appendingPathComponent(first),
+                                "this folder already holds a run; continue it with --resume \(directory), or replace it with --force")
+            }
+        }
         if resume {
             guard FileManager.default.fileExists(atPath: ckptPath) else { throw DataError(ckptPath, "no checkpoint to resume from") }
             let c = try Checkpoint.read(ckptPath)

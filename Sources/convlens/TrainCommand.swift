@@ -28,6 +28,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("init"), help: "default (the model's own initialisation) or hash.") var initialization: String?
     @Option(name: .customLong("output-dir"), help: "Run folder (default reports/runs/MODEL-YYYYMMDD-HHMMSS).") var outputDir: String?
     @Option(help: "Continue the run in this folder from its last checkpoint, with its recipe (--epochs and --lr may change it).") var resume: String?
+    @Flag(help: "Replace a run already in --output-dir (without it, such a folder is refused).") var force = false
     @Option(name: .customLong("arg"), help: ArgumentHelp("Override a model argument (repeatable).", valueName: "name=value")) var arguments: [String] = []
 
     func run() throws {
@@ -43,7 +44,7 @@ struct TrainCommand: ParsableCommand {
                 dir = "reports/runs/\(file.name)-\(f.string(from: Date()))"
             }
             let trainer = try Trainer(config: config, directory: dir, resume: resume != nil, progress: Progress(),
-                                      resumeOverrides: (epochs, lr))
+                                      resumeOverrides: (epochs, lr), overwrite: force)
             let records = try trainer.run()
             if let last = records.last { print(String(format: "final test accuracy %.4f — %@", last.testAcc, dir)) }
         }

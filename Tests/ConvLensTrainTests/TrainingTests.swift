@@ -112,6 +112,17 @@ import ConvLensGraph
         #expect(ra.count == 3 && rb.count == 3)
         for (x, y) in zip(ra, rb) { #expect(x.trainLoss == y.trainLoss && x.testAcc == y.testAcc && x.testLoss == y.testLoss) }
         #expect(try Data(contentsOf: dir.appending(path: "a/weights.safetensors")) == Data(contentsOf: dir.appending(path: "b/weights.safetensors")))
+
+        // A finished run's folder is not overwritten by a new run without --force (it was, silently).
+        let before = try Data(contentsOf: dir.appending(path: "a/checkpoint.safetensors"))
+        let again = try runConvLens(common + ["--epochs", "1", "--output-dir", dir.appending(path: "a").path])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("this folder already holds a run; continue it with --resume"), "\(again.stderr)")
+        #expect(again.stderr.split(separator: "\n").count == 1)
+        #expect(try Data(contentsOf: dir.appending(path: "a/checkpoint.safetensors")) == before)
+        let forced = try runConvLens(common + ["--epochs", "1", "--output-dir", dir.appending(path: "a").path, "--force"])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(try readMetrics(dir.appending(path: "a/metrics.csv").path).count == 1)
     }
 
     @Test func badOptionsAreClearErrors() throws {
