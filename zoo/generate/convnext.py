@@ -13,6 +13,7 @@ the files byte-identically.
 """
 
 import os
+from common import write_zoo_files
 
 ZOO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
@@ -129,11 +130,7 @@ def render(name, setting, sd_default, published):
 
 
 def main():
-    for name, setting, sd_default, published in BUILDERS:
-        path = os.path.join(ZOO, f"{name}.zoo")
-        with open(path, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(render(name, setting, sd_default, published))
-        print(f"wrote zoo/{name}.zoo")
+    write_zoo_files((name, render(name, setting, sd_default, published)) for name, setting, sd_default, published in BUILDERS)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ takes the list of all earlier features and the block returns their concatenation
 `python3 zoo/generate/densenet.py` rewrites the files byte for byte.
 """
 import os
+from common import write_zoo_files
 
 ZOO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -142,9 +143,7 @@ def zoo_file(name):
 
 
 def main():
-    for name in BUILDERS:
-        with open(os.path.join(ZOO, name + ".zoo"), "w", encoding="utf-8", newline="\n") as f:
-            f.write(zoo_file(name))
+    write_zoo_files((name, zoo_file(name)) for name in BUILDERS)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ Plain python3, deterministic: `python3 zoo/generate/efficientnet.py` rewrites th
 """
 import math
 import os
+from common import _make_divisible, write_zoo_files
 
 ZOO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -66,17 +67,6 @@ V2_SERIES = {
     "efficientnet_v2_m": (0.3, NORM_V2),
     "efficientnet_v2_l": (0.4, NORM_V2),
 }
-
-
-def _make_divisible(v, divisor, min_value=None):
-    # torchvision.models._utils._make_divisible
-    if min_value is None:
-        min_value = divisor
-    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
-    # Make sure that round down does not go down by more than 10%.
-    if new_v < 0.9 * v:
-        new_v += divisor
-    return new_v
 
 
 def adjust_channels(channels, width_mult):
@@ -354,9 +344,7 @@ def zoo_file(name):
 
 
 def main():
-    for name in list(B_SERIES) + list(V2_SERIES):
-        with open(os.path.join(ZOO, name + ".zoo"), "w", encoding="utf-8", newline="\n") as f:
-            f.write(zoo_file(name))
+    write_zoo_files((name, zoo_file(name)) for name in list(B_SERIES) + list(V2_SERIES))
 
 
 if __name__ == "__main__":

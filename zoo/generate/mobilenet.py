@@ -17,6 +17,7 @@ torchvision/ops/misc.py (Conv2dNormActivation, SqueezeExcitation) and models/_ut
 Plain python3, deterministic: `python3 zoo/generate/mobilenet.py` rewrites the files byte for byte.
 """
 import os
+from common import _make_divisible, write_zoo_files
 
 ZOO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -32,17 +33,6 @@ PUBLISHED = {
 
 PAPER_V2 = "Sandler, Howard, Zhu, Zhmoginov, Chen: MobileNetV2: Inverted Residuals and Linear Bottlenecks (CVPR 2018)"
 PAPER_V3 = "Howard et al.: Searching for MobileNetV3 (ICCV 2019)"
-
-
-def _make_divisible(v, divisor, min_value=None):
-    # torchvision.models._utils._make_divisible
-    if min_value is None:
-        min_value = divisor
-    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
-    # Make sure that round down does not go down by more than 10%.
-    if new_v < 0.9 * v:
-        new_v += divisor
-    return new_v
 
 
 def header(out, name, cls, family, about, paper, params):
@@ -347,9 +337,7 @@ def mobilenet_v3(name):
 
 
 def main():
-    for name, text in [mobilenet_v2(), mobilenet_v3("mobilenet_v3_large"), mobilenet_v3("mobilenet_v3_small")]:
-        with open(os.path.join(ZOO, name + ".zoo"), "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+    write_zoo_files([mobilenet_v2(), mobilenet_v3("mobilenet_v3_large"), mobilenet_v3("mobilenet_v3_small")])
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ files byte-identically.
 import math
 import os
 import struct
+from common import _make_divisible, write_zoo_files
 
 ZOO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
@@ -67,17 +68,6 @@ STEM_WIDTH = 32  # RegNet(stem_width=32)
 # --------------------------------------------------------------------------------------------
 def f32(x):
     return struct.unpack("<f", struct.pack("<f", x))[0]
-
-
-def _make_divisible(v, divisor, min_value=None):
-    # torchvision.models._utils._make_divisible
-    if min_value is None:
-        min_value = divisor
-    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
-    # Make sure that round down does not go down by more than 10%.
-    if new_v < 0.9 * v:
-        new_v += divisor
-    return new_v
 
 
 MIN_MARGIN = 1e-3  # distance from a .5 rounding boundary below which we refuse to guess
@@ -329,11 +319,7 @@ def render(name, kwargs, published):
 
 
 def main():
-    for name, kwargs, published in BUILDERS:
-        path = os.path.join(ZOO, f"{name}.zoo")
-        with open(path, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(render(name, kwargs, published))
-        print(f"wrote zoo/{name}.zoo")
+    write_zoo_files((name, render(name, kwargs, published)) for name, kwargs, published in BUILDERS)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ branch1 and branch2 on x; then torch.cat and channel_shuffle(out, 2)). Plain pyt
 deterministic: `python3 zoo/generate/shufflenet.py` rewrites the files byte for byte.
 """
 import os
+from common import write_zoo_files
 
 ZOO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -137,9 +138,7 @@ def zoo_file(name):
 
 
 def main():
-    for name in BUILDERS:
-        with open(os.path.join(ZOO, name + ".zoo"), "w", encoding="utf-8", newline="\n") as f:
-            f.write(zoo_file(name))
+    write_zoo_files((name, zoo_file(name)) for name in BUILDERS)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ byte-identically. Plain python3, no third-party imports.
 """
 
 import os
+from common import write_zoo_files
 
 ZOO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -153,10 +154,7 @@ def render(name):
 
 
 def main():
-    for name in BUILDERS:
-        path = os.path.join(ZOO, name + ".zoo")
-        with open(path, "w", encoding="utf-8", newline="\n") as f:
-            f.write(render(name))
+    write_zoo_files((name, render(name)) for name in BUILDERS)
 
 
 if __name__ == "__main__":
