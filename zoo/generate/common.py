@@ -4,7 +4,8 @@ Plain python3, no third-party imports; each generator imports this from its own 
 """
 import os
 
-ZOO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+# zoo/, or $CONVLENS_ZOO_OUT (the test that checks the committed files are the generators' output).
+ZOO = os.environ.get("CONVLENS_ZOO_OUT") or os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 
 def _make_divisible(v, divisor, min_value=None):
