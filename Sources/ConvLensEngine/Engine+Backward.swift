@@ -51,7 +51,7 @@ extension Engine {
     func passesGradientInPlace(_ node: GraphNode) -> Bool {
         switch node.layer.kernel {
         case .relu, .dropout, .flatten, .identity: return true
-        case .conv2d, .batchNorm2d, .linear, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .concat, .add: return false
+        case .conv2d, .batchNorm2d, .linear, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .concat, .add, .activation: return false
         case .unsupported: return false
         }
     }
@@ -66,7 +66,7 @@ extension Engine {
         case .dropout:
             if case .mask(let m) = saved[node.index] { let d = dy.data; for i in 0..<dy.count { d[i] *= m[i] } }
         case .flatten, .identity: break     // views: the gradient passes unchanged
-        case .conv2d, .batchNorm2d, .linear, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .concat, .add: break   // not in place
+        case .conv2d, .batchNorm2d, .linear, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .concat, .add, .activation: break   // not in place
         case .unsupported: break
         }
     }
@@ -122,6 +122,11 @@ extension Engine {
             let d = l.dim < 0 ? l.dim + dy.shape.count : l.dim
             concatBackward(dxs.map { $0?.data }, dy.data, sizes: node.inputShapes.map { $0[d] },
                            outer: dy.shape[..<d].reduce(1, *), inner: dy.shape[(d + 1)...].reduce(1, *))
+        case .activation(let l):
+            guard let dx else { return }
+            guard let x = xs[0] else { preconditionFailure("\(node.name): the activation's input was not kept for backward") }
+            let (dyp, xp) = (dy.data, x.data)
+            parallelChunks(dy.count, work: 8 * dy.count) { r in activationBackward(dx + r.lowerBound, dyp + r.lowerBound, xp + r.lowerBound, count: r.count, l) }
         case .unsupported:
             preconditionFailure("\(node.name): no backward kernel (the engine refuses such graphs at init)")
         }

@@ -48,6 +48,8 @@ public final class Engine: @unchecked Sendable {
     struct FrozenDecisions {
         var relu: [Int: Tensor] = [:]
         var pool: [Int: [Int32]] = [:]
+        /// Piecewise activations' inputs at the base point: each element keeps its piece.
+        var activation: [Int: Tensor] = [:]
     }
 
     /// What a node's backward keeps from the forward pass.
@@ -136,6 +138,7 @@ public final class Engine: @unchecked Sendable {
             p.needsInputs = true
         case .batchNorm2d, .linear: p.needsInputs = true
         case .relu: p.needsOutput = true
+        case .activation: p.needsInputs = true
         case .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .dropout, .flatten, .identity, .concat, .add: break
         case .unsupported: break
         }

@@ -17,6 +17,7 @@ enum KernelOp {
     case identity(Identity)
     case concat(Concat)
     case add(Add)
+    case activation(Activation)
     /// No kernel yet: the engine refuses such graphs when it is built.
     case unsupported(String)
 }
@@ -36,7 +37,8 @@ extension Layer {
         case .identity(let l): return .identity(l)
         case .concat(let l): return .concat(l)
         case .add(let l): return .add(l)
-        case .activation, .layerNorm, .softmax, .stochasticDepth, .permute, .mul, .mean, .chunk, .channelShuffle, .parameter, .groupNorm:
+        case .activation(let l): return .activation(l)
+        case .layerNorm, .softmax, .stochasticDepth, .permute, .mul, .mean, .chunk, .channelShuffle, .parameter, .groupNorm:
             return .unsupported(className)
         }
     }

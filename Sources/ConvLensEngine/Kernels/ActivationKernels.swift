@@ -1,0 +1,86 @@
+import ConvLensGraph
+import Foundation
+
+/// Forward and backward of the element-wise activations beyond ReLU (`Activation`): y = f(x) and
+/// dx += dy · f'(x), from the saved input. NaN propagates as in PyTorch (every formula passes a NaN
+/// input through; the clamps use comparisons that are false for NaN and keep x).
+extension ActivationFunction {
+    @inline(__always)
+    func value(_ x: Float, slope: Float, tanhApproximation: Bool) -> Float {
+        switch self {
+        case .relu6: return x.isNaN ? x : min(max(x, 0), 6)
+        case .sigmoid: return 1 / (1 + Foundation.exp(-x))
+        case .silu: return x / (1 + Foundation.exp(-x))
+        case .tanh: return Foundation.tanh(x)
+        case .hardsigmoid: return x.isNaN ? x : min(max(x + 3, 0), 6) / 6
+        case .hardswish: return x.isNaN ? x : x * min(max(x + 3, 0), 6) / 6
+        case .leakyRelu: return x >= 0 || x.isNaN ? x : slope * x
+        case .gelu:
+            if tanhApproximation {
+                let k: Float = 0.7978845608028654        // √(2/π)
+                return 0.5 * x * (1 + Foundation.tanh(k * (x + 0.044715 * x * x * x)))
+            }
+            return 0.5 * x * (1 + Foundation.erf(x * 0.7071067811865476))
+        }
+    }
+
+    /// f'(x), with PyTorch's choices at the kinks (relu6: 0 at 0 and 6; hardswish: torch's
+    /// piecewise x/3 + 1/2 inside (−3, 3); leaky: slope below 0).
+    @inline(__always)
+    func derivative(_ x: Float, slope: Float, tanhApproximation: Bool) -> Float {
+        switch self {
+        case .relu6: return x > 0 && x < 6 ? 1 : (x.isNaN ? x : 0)
+        case .sigmoid:
+            let s = 1 / (1 + Foundation.exp(-x)); return s * (1 - s)
+        case .silu:
+            let s = 1 / (1 + Foundation.exp(-x)); return s * (1 + x * (1 - s))
+        case .tanh:
+            let t = Foundation.tanh(x); return 1 - t * t
+        case .hardsigmoid: return x > -3 && x < 3 ? 1 / 6 : (x.isNaN ? x : 0)
+        case .hardswish:
+            if x.isNaN { return x }
+            if x < -3 { return 0 }
+            if x > 3 { return 1 }
+            return x / 3 + 0.5
+        case .leakyRelu: return x > 0 ? 1 : (x.isNaN ? x : slope)
+        case .gelu:
+            if tanhApproximation {
+                let k: Float = 0.7978845608028654
+                let inner = k * (x + 0.044715 * x * x * x)
+                let t = Foundation.tanh(inner)
+                return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
+            }
+            let cdf = 0.5 * (1 + Foundation.erf(x * 0.7071067811865476))
+            let pdf = Foundation.exp(-0.5 * x * x) * 0.3989422804014327
+            return cdf + x * pdf
+        }
+    }
+}
+
+/// y = f(x) over `count` elements.
+func activationForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int, _ a: Activation) {
+    let (f, slope, tanhApprox) = (a.function, Float(a.slope), a.approximate == "tanh")
+    for i in 0..<count { y[i] = f.value(x[i], slope: slope, tanhApproximation: tanhApprox) }
+}
+
+/// dx += dy · f'(x) over `count` elements.
+func activationBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int, _ a: Activation) {
+    let (f, slope, tanhApprox) = (a.function, Float(a.slope), a.approximate == "tanh")
+    for i in 0..<count { dx[i] += dy[i] * f.derivative(x[i], slope: slope, tanhApproximation: tanhApprox) }
+}
+
+/// y = f(x) with each element on the piece its `base` value chose (verify's finite differences
+/// across a kink see the linear piece the analytic gradient uses, as ReLU masks are frozen).
+func activationForwardFrozen(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ base: UnsafePointer<Float>, count: Int, _ a: Activation) {
+    let (f, slope, tanhApprox) = (a.function, Float(a.slope), a.approximate == "tanh")
+    for i in 0..<count {
+        let (v, b) = (x[i], base[i])
+        switch f {
+        case .relu6: y[i] = b <= 0 ? 0 : (b >= 6 ? 6 : v)
+        case .hardsigmoid: y[i] = b <= -3 ? 0 : (b >= 3 ? 1 : (v + 3) / 6)
+        case .hardswish: y[i] = b <= -3 ? 0 : (b >= 3 ? v : v * (v + 3) / 6)
+        case .leakyRelu: y[i] = b >= 0 ? v : slope * v
+        case .sigmoid, .silu, .tanh, .gelu: y[i] = f.value(v, slope: slope, tanhApproximation: tanhApprox)
+        }
+    }
+}
