@@ -25,3 +25,19 @@ def write_zoo_files(files):
     for name, text in files:
         with open(os.path.join(ZOO, name + ".zoo"), "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
+
+
+def conv_norm_activation(name, norm, activation, what):
+    """A torchvision.ops.misc.Conv2dNormActivation (an nn.Sequential subclass) with default
+    padding (kernel_size - 1) // 2 * dilation and bias=False (there is a norm layer)."""
+    lines = [
+        "# torchvision.ops.misc.Conv2dNormActivation with %s: Conv2d without bias" % what,
+        "# (padding (kernel_size - 1) // 2 * dilation), the norm layer%s." % (", the activation" if activation else ", no activation"),
+        "block %s(in_channels, out_channels, kernel_size=3, stride=1, groups=1, dilation=1) class Conv2dNormActivation {" % name,
+        "  0 = Conv2d(in_channels, out_channels, kernel_size=kernel_size, stride=stride, padding=(kernel_size - 1) // 2 * dilation, dilation=dilation, groups=groups, bias=False)",
+        "  1 = BatchNorm2d(out_channels%s)" % norm,
+    ]
+    if activation:
+        lines.append("  2 = %s" % activation)
+    lines.append("}")
+    return "\n".join(lines) + "\n"

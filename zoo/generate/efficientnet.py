@@ -21,7 +21,7 @@ Plain python3, deterministic: `python3 zoo/generate/efficientnet.py` rewrites th
 """
 import math
 import os
-from common import _make_divisible, write_zoo_files
+from common import _make_divisible, conv_norm_activation, write_zoo_files
 
 ZOO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -147,20 +147,6 @@ def efficientnet_conf(arch, width_mult=None, depth_mult=None):
 
 # ---------------------------------------------------------------------------------------------
 # Blocks
-
-def conv_norm_activation(name, norm, activation, what):
-    lines = [
-        "# torchvision.ops.misc.Conv2dNormActivation with %s: Conv2d without bias" % what,
-        "# (padding (kernel_size - 1) // 2 * dilation), the norm layer%s." % (", the activation" if activation else ", no activation"),
-        "block %s(in_channels, out_channels, kernel_size=3, stride=1, groups=1, dilation=1) class Conv2dNormActivation {" % name,
-        "  0 = Conv2d(in_channels, out_channels, kernel_size=kernel_size, stride=stride, padding=(kernel_size - 1) // 2 * dilation, dilation=dilation, groups=groups, bias=False)",
-        "  1 = BatchNorm2d(out_channels%s)" % norm,
-    ]
-    if activation:
-        lines.append("  2 = %s" % activation)
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
 
 SQUEEZE_EXCITATION = """\
 # torchvision.ops.misc.SqueezeExcitation(input_channels, squeeze_channels, activation=partial(nn.SiLU,

@@ -17,7 +17,7 @@ torchvision/ops/misc.py (Conv2dNormActivation, SqueezeExcitation) and models/_ut
 Plain python3, deterministic: `python3 zoo/generate/mobilenet.py` rewrites the files byte for byte.
 """
 import os
-from common import _make_divisible, write_zoo_files
+from common import _make_divisible, conv_norm_activation, write_zoo_files
 
 ZOO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -53,22 +53,6 @@ def header(out, name, cls, family, about, paper, params):
     out.append("meta imagenet_params = %d" % num_params)
     out.append('meta imagenet_source = "torchvision %s"' % weights)
     out.append("")
-
-
-def conv_norm_activation(name, norm, activation, what):
-    """A torchvision.ops.misc.Conv2dNormActivation (an nn.Sequential subclass) with default
-    padding (kernel_size - 1) // 2 * dilation and bias=False (there is a norm layer)."""
-    lines = [
-        "# torchvision.ops.misc.Conv2dNormActivation with %s: Conv2d without bias" % what,
-        "# (padding (kernel_size - 1) // 2 * dilation), the norm layer%s." % (", the activation" if activation else ", no activation"),
-        "block %s(in_channels, out_channels, kernel_size=3, stride=1, groups=1, dilation=1) class Conv2dNormActivation {" % name,
-        "  0 = Conv2d(in_channels, out_channels, kernel_size=kernel_size, stride=stride, padding=(kernel_size - 1) // 2 * dilation, dilation=dilation, groups=groups, bias=False)",
-        "  1 = BatchNorm2d(out_channels%s)" % norm,
-    ]
-    if activation:
-        lines.append("  2 = %s" % activation)
-    lines.append("}")
-    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
