@@ -23,7 +23,7 @@ extension Engine {
             let targets = node.inputs.map { j in j >= 0 && plan[j].reluFusedIntoPool ? graph.nodes[j].inputs[0] : j }
             if let t = targets.first, targets.count == 1, t >= 0, grads[t] == nil, passesGradientInPlace(node) {
                 // The input's first gradient, from an elementwise node: dy's buffer becomes it.
-                passGradientInPlace(node, dy: dy, y: outputs[i])
+                try passGradientInPlace(node, dy: dy, y: outputs[i])
                 grads[t] = dy.reshaped(graph.nodes[t].outputShape)
             } else {
                 // Gradient buffers of the inputs (nil = not wanted: the model input without inputGradient).
@@ -34,7 +34,7 @@ extension Engine {
                     dxs.append(grads[j])
                 }
                 let xs = node.inputs.map { $0 < 0 ? input : outputs[$0] }
-                backwardNode(node, dy: dy, dxs: dxs, xs: xs, y: outputs[i])
+                try backwardNode(node, dy: dy, dxs: dxs, xs: xs, y: outputs[i])
             }
             grads[i] = nil
             outputs[i] = nil
@@ -44,6 +44,10 @@ extension Engine {
         return dInput
     }
 
+    func missingSaved(_ node: GraphNode, _ what: String) -> EngineError {
+        EngineError("\(node.name): backward found no \(what) from the forward pass (a gradient would silently be wrong)")
+    }
+
     func grad(_ key: String?) -> UnsafeMutablePointer<Float>? { key.flatMap { gradients[$0]?.data } }
 
     /// Nodes whose backward can turn dy into their input's gradient in place (when that input has
@@ -51,30 +55,30 @@ extension Engine {
     func passesGradientInPlace(_ node: GraphNode) -> Bool {
         switch node.layer.kernel {
         case .relu, .dropout, .flatten, .identity: return true
-        case .conv2d, .batchNorm2d, .linear, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .concat, .add, .activation: return false
-        case .unsupported: return false
+        case .conv2d, .batchNorm2d, .linear, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .concat, .add, .kernel: return false
         }
     }
 
     /// dy ← ∂loss/∂input for an elementwise node (ReLU: masked where its output is 0; dropout:
     /// times its mask; views: unchanged).
-    func passGradientInPlace(_ node: GraphNode, dy: Tensor, y: Tensor?) {
+    func passGradientInPlace(_ node: GraphNode, dy: Tensor, y: Tensor?) throws(EngineError) {
         switch node.layer.kernel {
         case .relu:
-            let (dyp, yp) = (dy.data, y!.data)
+            guard let y else { throw missingSaved(node, "output") }
+            let (dyp, yp) = (dy.data, y.data)
             parallelChunks(dy.count, work: dy.count) { r in reluMask(dyp + r.lowerBound, yp + r.lowerBound, count: r.count) }
-        case .dropout:
+        case .dropout(let l):
             if case .mask(let m) = saved[node.index] { let d = dy.data; for i in 0..<dy.count { d[i] *= m[i] } }
+            else if lastTraining && l.probability > 0 { throw missingSaved(node, "dropout mask") }
         case .flatten, .identity: break     // views: the gradient passes unchanged
-        case .conv2d, .batchNorm2d, .linear, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .concat, .add, .activation: break   // not in place
-        case .unsupported: break
+        case .conv2d, .batchNorm2d, .linear, .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .concat, .add, .kernel: break   // not in place
         }
     }
 
     /// One node's backward kernel: accumulates into dxs and the parameter gradients.
-    func backwardNode(_ node: GraphNode, dy: Tensor, dxs: [Tensor?], xs: [Tensor?], y: Tensor?) {
+    func backwardNode(_ node: GraphNode, dy: Tensor, dxs: [Tensor?], xs: [Tensor?], y: Tensor?) throws(EngineError) {
         let p = plan[node.index]
-        let dx = dxs[0]?.data
+        var dx: UnsafeMutablePointer<Float>? { dxs[0]?.data }      // a parameter node has no inputs
         switch node.layer.kernel {
         case .conv2d:
             conv2dBackward(dx, grad(p.weight)!, grad(p.bias), dy.data, xs[0]!.data, param(p.weight)!, p.conv!, col: col.data)
@@ -84,14 +88,15 @@ extension Engine {
                            rows: x.count / l.inFeatures, inFeatures: l.inFeatures, outFeatures: l.outFeatures)
         case .batchNorm2d:
             let x = xs[0]!
-            guard case .stats(let mean, let invstd) = saved[node.index] else { return }
+            guard case .stats(let mean, let invstd) = saved[node.index] else { throw missingSaved(node, "batch statistics") }
             let (gw, gb, dyp, xp, wp, mp, ip) = (grad(p.weight), grad(p.bias), dy.data, x.data, param(p.weight), mean.data, invstd.data)
             let (n, c, hw, batchStats) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3], lastTraining || p.runningMean == nil)
             parallelChunks(c, work: x.count) { r in
                 batchNorm2dBackward(dx, gw, gb, dyp, xp, wp, mp, ip, n: n, c: c, hw: hw, training: batchStats, channels: r)
             }
         case .maxPool2d:
-            guard let dx, case .indices(let idx) = saved[node.index] else { return }
+            guard case .indices(let idx) = saved[node.index] else { throw missingSaved(node, "max-pool choices") }
+            guard let dx else { return }
             let s = node.inputShapes[0]
             let mask = p.poolAppliesRelu ? UnsafePointer(y!.data) : nil      // the fused ReLU passes where the output is > 0
             idx.withUnsafeBufferPointer {
@@ -107,12 +112,16 @@ extension Engine {
             let s = node.inputShapes[0]
             adaptiveAvgPool2dBackward(dx, dy.data, planes: s[0] * s[1], h: s[2], w: s[3], oh: dy.shape[2], ow: dy.shape[3])
         case .relu:
-            guard let dx, let y else { return }
+            guard let y else { throw missingSaved(node, "output") }
+            guard let dx else { return }
             let (dyp, yp) = (dy.data, y.data)
             parallelChunks(dy.count, work: dy.count) { r in reluBackward(dx + r.lowerBound, dyp + r.lowerBound, yp + r.lowerBound, count: r.count) }
-        case .dropout:
+        case .dropout(let l):
+            let mask: Tensor?
+            if case .mask(let m) = saved[node.index] { mask = m } else { mask = nil }
+            if mask == nil && lastTraining && l.probability > 0 { throw missingSaved(node, "dropout mask") }
             guard let dx else { return }
-            if case .mask(let m) = saved[node.index] { dropoutBackward(dx, dy.data, m.data, count: dy.count) } else { accumulate(dx, dy.data, count: dy.count) }
+            if let mask { dropoutBackward(dx, dy.data, mask.data, count: dy.count) } else { accumulate(dx, dy.data, count: dy.count) }
         case .flatten, .identity:
             guard let dx else { return }
             accumulate(dx, dy.data, count: dy.count)
@@ -122,13 +131,8 @@ extension Engine {
             let d = l.dim < 0 ? l.dim + dy.shape.count : l.dim
             concatBackward(dxs.map { $0?.data }, dy.data, sizes: node.inputShapes.map { $0[d] },
                            outer: dy.shape[..<d].reduce(1, *), inner: dy.shape[(d + 1)...].reduce(1, *))
-        case .activation(let l):
-            guard let dx else { return }
-            guard let x = xs[0] else { preconditionFailure("\(node.name): the activation's input was not kept for backward") }
-            let (dyp, xp) = (dy.data, x.data)
-            parallelChunks(dy.count, work: 8 * dy.count) { r in activationBackward(dx + r.lowerBound, dyp + r.lowerBound, xp + r.lowerBound, count: r.count, l) }
-        case .unsupported:
-            preconditionFailure("\(node.name): no backward kernel (the engine refuses such graphs at init)")
+        case .kernel(let k):
+            try k.backward(KernelCall(engine: self, node: node, training: lastTraining), dy: dy, dxs: dxs, xs: xs, y: y)
         }
     }
 }

@@ -54,7 +54,7 @@ extension Engine {
     /// One node's forward kernel.
     func run(_ node: GraphNode, _ xs: [Tensor], training: Bool) throws(EngineError) -> Tensor {
         let p = plan[node.index]
-        let x = xs[0]
+        var x: Tensor { xs[0] }      // the first input (a parameter node has none)
         switch node.layer.kernel {
         case .conv2d:
             let y = Tensor(uninitialized: node.outputShape)
@@ -159,17 +159,8 @@ extension Engine {
             concatForward(y.data, xs.map { UnsafePointer($0.data) }, sizes: xs.map { $0.shape[d] },
                           outer: y.shape[..<d].reduce(1, *), inner: y.shape[(d + 1)...].reduce(1, *))
             return y
-        case .activation(let l):
-            let y = Tensor(uninitialized: node.outputShape)
-            let (yp, xp) = (y.data, x.data)
-            if let base = frozen?.activation[node.index] {      // verify's replay: pieces fixed at the base point
-                activationForwardFrozen(yp, xp, base.data, count: x.count, l)
-                return y
-            }
-            parallelChunks(x.count, work: 8 * x.count) { r in activationForward(yp + r.lowerBound, xp + r.lowerBound, count: r.count, l) }
-            return y
-        case .unsupported:
-            throw EngineError("\(node.name): the engine has no kernel for \(node.layer.className) yet")   // refused at init
+        case .kernel(let k):
+            return try k.forward(KernelCall(engine: self, node: node, training: training), xs)
         }
     }
 }

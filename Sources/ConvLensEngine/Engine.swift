@@ -48,8 +48,9 @@ public final class Engine: @unchecked Sendable {
     struct FrozenDecisions {
         var relu: [Int: Tensor] = [:]
         var pool: [Int: [Int32]] = [:]
-        /// Piecewise activations' inputs at the base point: each element keeps its piece.
-        var activation: [Int: Tensor] = [:]
+        /// Inputs at the base point of the nodes whose probe freezes them (piecewise activations:
+        /// each element keeps its piece).
+        var inputs: [Int: Tensor] = [:]
     }
 
     /// What a node's backward keeps from the forward pass.
@@ -57,12 +58,8 @@ public final class Engine: @unchecked Sendable {
         case indices([Int32])
         case stats(mean: Tensor, invstd: Tensor)
         case mask(Tensor)
-    }
-
-    /// Whether a kind has no forward/backward kernel in this engine (KernelTable.swift).
-    static func kernelMissing(_ l: Layer) -> Bool {
-        if case .unsupported = l.kernel { return true }
-        return false
+        /// What a `KindKernel`'s forward saved (`KernelCall.save`).
+        case tensors([Tensor])
     }
 
     /// Node facts computed once: parameter keys and geometry.
@@ -90,9 +87,6 @@ public final class Engine: @unchecked Sendable {
     /// `fuseReluIntoPools`, no Winograd convolutions): `verify` checks each node's own kernel that way.
     public init(graph: ModelGraph, weights: [String: Tensor], dropoutSeed: UInt64 = 0, fuse: Bool = true) throws(EngineError) {
         self.graph = graph
-        if let n = graph.nodes.first(where: { Engine.kernelMissing($0.layer) }) {
-            throw EngineError("\(n.location): \(n.name): the engine has no kernel for \(n.kind == .module ? n.layer.className : n.functionName) yet; analyze, print, summary, explain and diagram work for this model, run/verify/train do not")
-        }
         let entries = graph.stateDict()
         var missing: [String] = [], wrong: [String] = []
         for e in entries {
@@ -138,9 +132,8 @@ public final class Engine: @unchecked Sendable {
             p.needsInputs = true
         case .batchNorm2d, .linear: p.needsInputs = true
         case .relu: p.needsOutput = true
-        case .activation: p.needsInputs = true
+        case .kernel(let k): p.needsInputs = k.keeps.inputs; p.needsOutput = k.keeps.output
         case .maxPool2d, .avgPool2d, .adaptiveAvgPool2d, .dropout, .flatten, .identity, .concat, .add: break
-        case .unsupported: break
         }
         return p
     }

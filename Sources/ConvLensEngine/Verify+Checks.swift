@@ -14,8 +14,9 @@ extension Engine {
         // drawn 0.05 / 0.03 away from a kink or tie.
         let h: Float
         switch node.layer.kernel {
-        case .relu, .maxPool2d, .activation: h = 1e-2
-        case .conv2d, .batchNorm2d, .linear, .avgPool2d, .adaptiveAvgPool2d, .dropout, .flatten, .identity, .concat, .add, .unsupported: h = 1e-1
+        case .relu, .maxPool2d: h = 1e-2
+        case .kernel(let k): h = k.probe.step
+        case .conv2d, .batchNorm2d, .linear, .avgPool2d, .adaptiveAvgPool2d, .dropout, .flatten, .identity, .concat, .add: h = 1e-1
         }
         // Inputs: N(0,1), kept 0.05 away from ReLU's kink; for max pooling values a window never ties.
         let xs: [Tensor] = node.inputShapes.map { shape in
@@ -28,16 +29,15 @@ extension Engine {
                 for i in 0..<t.count { t[i] = Float((a * i + b) % 1009) * 0.03 - 15 }
             case .relu:
                 for i in 0..<t.count { let v = Float(rng.normal()); t[i] = v >= 0 ? v + 0.05 : v - 0.05 }
-            case .activation(let a):
-                // N(0, 2) kept 0.05 away from every kink of the function (ReLU6: 0 and 6; hard
-                // sigmoid/swish: ±3; leaky ReLU: 0), so a step of h never crosses one.
-                let kinks: [Float] = a.function == .relu6 ? [0, 6] : [.hardsigmoid, .hardswish].contains(a.function) ? [-3, 3] : a.function == .leakyRelu ? [0] : []
+            case .kernel(let k):
+                // N(0, scale²) kept 0.05 away from every kink of the kind, so a step of h never crosses one.
+                let probe = k.probe
                 for i in 0..<t.count {
-                    var v = Float(rng.normal()) * 2
-                    for k in kinks where abs(v - k) < 0.05 { v = v >= k ? k + 0.05 : k - 0.05 }
+                    var v = Float(rng.normal()) * probe.scale
+                    for k in probe.kinks where abs(v - k) < 0.05 { v = v >= k ? k + 0.05 : k - 0.05 }
                     t[i] = v
                 }
-            case .conv2d, .batchNorm2d, .linear, .avgPool2d, .adaptiveAvgPool2d, .dropout, .flatten, .identity, .concat, .add, .unsupported:
+            case .conv2d, .batchNorm2d, .linear, .avgPool2d, .adaptiveAvgPool2d, .dropout, .flatten, .identity, .concat, .add:
                 for i in 0..<t.count { t[i] = Float(rng.normal()) }
             }
             return t
@@ -63,8 +63,9 @@ extension Engine {
         let dxs = xs.map { Tensor(zeros: $0.shape) }
         let savedTraining = lastTraining
         lastTraining = training
-        backwardNode(node, dy: r, dxs: dxs, xs: xs, y: y)
+        let failed = (try? backwardNode(node, dy: r, dxs: dxs, xs: xs, y: y)) == nil
         lastTraining = savedTraining
+        if failed { return (.infinity, 1) }        // backward refused (nothing saved): the check fails
         var targets: [(value: Tensor, grad: Tensor)] = zip(xs, dxs).map { ($0, $1) }
         for k in paramKeys { targets.append((state[k]!, gradients[k]!.copy())) }
         var worst = 0.0, count = 0
@@ -114,8 +115,8 @@ extension Engine {
         for n in graph.nodes(training: training) {
             if case .relu = n.layer.kernel, let y = outputs[n.index] { decisions.relu[n.index] = y.copy() }
             if case .maxPool2d = n.layer.kernel, case .indices(let idx) = saved[n.index] { decisions.pool[n.index] = idx }
-            if case .activation = n.layer.kernel, let i = n.inputs.first {
-                decisions.activation[n.index] = (i == ModelGraph.inputID ? input : outputs[i]!).copy()
+            if case .kernel(let k) = n.layer.kernel, k.probe.freezesInput, let i = n.inputs.first {
+                decisions.inputs[n.index] = (i == ModelGraph.inputID ? input : outputs[i]!).copy()
             }
         }
         frozen = decisions

@@ -84,3 +84,39 @@ func activationForwardFrozen(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointe
         }
     }
 }
+
+extension Activation: KindKernel {
+    /// dx = dy · f'(x) reads the input.
+    var keeps: KernelKeeps { .inputs }
+    /// N(0, 2²) inputs kept off the kinks (ReLU6: 0 and 6; hard sigmoid/swish: ±3; leaky ReLU: 0);
+    /// whole-model checks keep each element on its base point's piece.
+    var probe: GradientProbe {
+        let kinks: [Float]
+        switch function {
+        case .relu6: kinks = [0, 6]
+        case .hardsigmoid, .hardswish: kinks = [-3, 3]
+        case .leakyRelu: kinks = [0]
+        case .sigmoid, .silu, .tanh, .gelu: kinks = []
+        }
+        return GradientProbe(step: 1e-2, scale: 2, kinks: kinks, freezesInput: !kinks.isEmpty)
+    }
+
+    func forward(_ call: KernelCall, _ xs: [Tensor]) throws(EngineError) -> Tensor {
+        let x = xs[0]
+        let y = Tensor(uninitialized: x.shape)
+        let (yp, xp) = (y.data, x.data)
+        if let base = call.frozenInput {      // verify's replay: pieces fixed at the base point
+            activationForwardFrozen(yp, xp, base.data, count: x.count, self)
+            return y
+        }
+        parallelChunks(x.count, work: 8 * x.count) { r in activationForward(yp + r.lowerBound, xp + r.lowerBound, count: r.count, self) }
+        return y
+    }
+
+    func backward(_ call: KernelCall, dy: Tensor, dxs: [Tensor?], xs: [Tensor?], y: Tensor?) throws(EngineError) {
+        let x = try call.input(xs)
+        guard let dx = dxs[0]?.data else { return }
+        let (dyp, xp) = (dy.data, x.data)
+        parallelChunks(dy.count, work: 8 * dy.count) { r in activationBackward(dx + r.lowerBound, dyp + r.lowerBound, xp + r.lowerBound, count: r.count, self) }
+    }
+}

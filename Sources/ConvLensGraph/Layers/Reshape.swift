@@ -174,7 +174,7 @@ public struct Mean: ParameterFree {
         dims = try a.ints("dim"); keepdim = try a.bool("keepdim")
     }
     public var extraRepr: String { "dim=(\(dims.map(String.init).joined(separator: ", "))), keepdim=\(keepdim ? "True" : "False")" }
-    func resolved(_ rank: Int) -> [Int] { dims.map { $0 < 0 ? $0 + rank : $0 } }
+    public func resolved(_ rank: Int) -> [Int] { dims.map { $0 < 0 ? $0 + rank : $0 } }
     public func outputShape(_ inputs: [[Int]]) throws(ShapeProblem) -> [Int] {
         let x = try ShapeCheck.single(inputs, "torch.mean")
         let ds = resolved(x.count)
