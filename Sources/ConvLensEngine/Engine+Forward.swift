@@ -98,7 +98,13 @@ extension Engine {
             let y = Tensor(uninitialized: node.outputShape)
             if let idx = frozen?.pool[node.index] {
                 let (hw, ohw) = (x.shape[2] * x.shape[3], y.shape[2] * y.shape[3])
-                for q in 0..<y.count { y[q] = x.data[(q / ohw) * hw + Int(idx[q])] }
+                // A pool that applies a fused ReLU keeps the ReLU's frozen mask too (where its input
+                // was > 0 at the base point).
+                let mask = p.poolAppliesRelu ? frozen?.relu[node.inputs[0]] : nil
+                for q in 0..<y.count {
+                    let s = (q / ohw) * hw + Int(idx[q])
+                    y[q] = mask.map { $0[s] > 0 ? x.data[s] : 0 } ?? x.data[s]
+                }
                 saved[node.index] = .indices(idx)
                 return y
             }

@@ -24,6 +24,9 @@ import Foundation
 public enum Verify {
     public struct Row: Sendable {
         public var check: String
+        /// Which engine ran it: `direct` (every node its own kernel, no fusion, no Winograd) or
+        /// `fast` (the engine `run` and `train` use: fused ReLU/pool, Winograd convolutions).
+        public var engine: String
         public var mode: String
         public var detail: String
         public var passed: Bool
@@ -37,27 +40,47 @@ public enum Verify {
 
         /// The table `convlens verify` prints.
         public var table: String {
-            let w0 = max(5, rows.map(\.check.count).max() ?? 0), w1 = 5
+            let w0 = max(5, rows.map(\.check.count).max() ?? 0), w1 = 5, w2 = 6
             func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
             var lines = ["\(model), input \(inputShape.map(String.init).joined(separator: "×"))",
-                         "\(pad("check", w0))  \(pad("mode", w1))  result  detail"]
-            for r in rows { lines.append("\(pad(r.check, w0))  \(pad(r.mode, w1))  \(r.passed ? "ok    " : "FAILED")  \(r.detail)") }
+                         "\(pad("engine", w2))  \(pad("check", w0))  \(pad("mode", w1))  result  detail"]
+            for r in rows { lines.append("\(pad(r.engine, w2))  \(pad(r.check, w0))  \(pad(r.mode, w1))  \(r.passed ? "ok    " : "FAILED")  \(r.detail)") }
             lines.append(passed ? "all \(rows.count) checks passed" : "\(rows.filter { !$0.passed }.count) of \(rows.count) checks FAILED")
             return lines.joined(separator: "\n")
         }
     }
 
-    public static func run(graph: ModelGraph, seed: UInt64 = 1, nodesPerKind: Int = 2, samples: Int = 4, step: Float = 1e-3) throws -> Report {
-        let engine = try Engine(graph: graph, weights: weights(graph), dropoutSeed: seed, fuse: false)   // every node's own kernel
+    /// The engines `run` checks: the direct kernels, then the fast engine users run.
+    public static let engines: [(name: String, fuse: Bool)] = [("direct", false), ("fast", true)]
+
+    public static func run(graph: ModelGraph, seed: UInt64 = 1, nodesPerKind: Int = 2, samples: Int = 4, step: Float = 1e-3,
+                           engines: [(name: String, fuse: Bool)] = Verify.engines) throws -> Report {
         var rows: [Row] = []
+        for (name, fuse) in engines {
+            let engine = try Engine(graph: graph, weights: weights(graph), dropoutSeed: seed, fuse: fuse)
+            rows += try checks(engine, name, seed: seed, nodesPerKind: nodesPerKind, samples: samples, step: step)
+        }
+        return Report(model: graph.name, inputShape: graph.inputShape, rows: rows)
+    }
+
+    /// Every check on one engine, the same random data for each engine (from `seed`).
+    static func checks(_ engine: Engine, _ engineName: String, seed: UInt64, nodesPerKind: Int, samples: Int, step: Float) throws -> [Row] {
+        let graph = engine.graph
+        var rows: [Row] = []
+        func Row(check: String, mode: String, detail: String, passed: Bool) -> Verify.Row {
+            Verify.Row(check: check, engine: engineName, mode: mode, detail: detail, passed: passed)
+        }
         var rng = RandomSource(seed: seed &+ 17)
         let input = randomTensor(graph.inputShape, &rng)
         var modes: [Bool] = [false]
         if graph.trainingProblem == nil { modes.append(true) } else {
             rows.append(Row(check: "train mode", mode: "train", detail: "skipped: \(graph.trainingProblem!.description)", passed: true))
         }
-        // Without batch norm, train mode (dropout masks replayed) is as affine as eval mode.
+        // Without batch norm, train mode (dropout masks replayed) is as affine as eval mode. A curved
+        // kind anywhere (SiLU, LayerNorm, squeeze-excitation's product) makes eval mode curved too:
+        // a smaller step there (1e-2, Richardson-extrapolated).
         let hasBatchNorm = graph.nodes.contains { if case .batchNorm2d = $0.layer { return true } else { return false } }
+        let curved = graph.nodes.contains { if case .kernel(let k) = $0.layer.kernel { return !k.probe.piecewiseAffine } else { return false } }
         for training in modes {
             let m = training ? "train" : "eval"
             let nodes = graph.nodes(training: training)
@@ -88,12 +111,12 @@ public enum Verify {
                                 passed: worst <= 1e-2 && count > 0))
             }
             // (c) gradients through the whole model.
-            rows += try engine.directionalChecks(input: input, training: training, step: training && hasBatchNorm ? step : 1e-1, rng: &rng).map {
+            rows += try engine.directionalChecks(input: input, training: training, step: training && hasBatchNorm ? step : (curved ? 1e-2 : 1e-1), rng: &rng).map {
                 Row(check: $0.0, mode: m, detail: "num \(fmt($0.1)) vs ana \(fmt($0.2)), rel err \(fmt($0.3)) (tol \(training ? "1e-1" : "2e-2"))",
                     passed: $0.3 <= (training ? 1e-1 : 2e-2))
             }
         }
-        return Report(model: graph.name, inputShape: graph.inputShape, rows: rows)
+        return rows
     }
 
     /// Richardson-extrapolated central difference of f at 0: D(h) = (f(h) − f(−h))/2h has error

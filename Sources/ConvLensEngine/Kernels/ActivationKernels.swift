@@ -98,7 +98,8 @@ extension Activation: KindKernel {
         case .leakyRelu: kinks = [0]
         case .sigmoid, .silu, .tanh, .gelu: kinks = []
         }
-        return GradientProbe(step: 1e-2, scale: 2, kinks: kinks, freezesInput: !kinks.isEmpty)
+        let affine = [.relu6, .hardsigmoid, .leakyRelu].contains(function)
+        return GradientProbe(step: 1e-2, scale: 2, kinks: kinks, freezesInput: !kinks.isEmpty, piecewiseAffine: affine)
     }
 
     func forward(_ call: KernelCall, _ xs: [Tensor]) throws(EngineError) -> Tensor {

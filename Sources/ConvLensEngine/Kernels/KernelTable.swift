@@ -75,7 +75,12 @@ struct GradientProbe: Sendable {
     /// Whole-model checks replay this node's pieces from the base point: forward reads
     /// `KernelCall.frozenInput` and keeps each element on the piece it chose there.
     var freezesInput = false
-    static let smooth = GradientProbe(step: 1e-1)
+    /// Affine in each input once its pieces are frozen (views, sums, means, masks, ReLU6's pieces):
+    /// a whole model of such kinds is affine along a direction in eval mode, so verify can take a
+    /// large step there. False for curved kinds (sigmoid, SiLU, GELU, norms, products).
+    var piecewiseAffine: Bool
+    static let smooth = GradientProbe(step: 1e-1, piecewiseAffine: false)
+    static let linear = GradientProbe(step: 1e-1, piecewiseAffine: true)
 }
 
 /// A layer kind's engine side, in one place: the forward kernel, the backward kernel, and what the

@@ -2,7 +2,7 @@ import ConvLensGraph
 
 extension StochasticDepth: KindKernel {
     var keeps: KernelKeeps { .nothing }
-    var probe: GradientProbe { .smooth }
+    var probe: GradientProbe { .linear }
 
     /// Eval (or p = 0): the identity. Train: torchvision's stochastic_depth — a Bernoulli(1 − p)
     /// keep per example (mode "row", noise [N, 1, …]) or one for the batch ("batch"), scaled by
@@ -38,7 +38,7 @@ extension StochasticDepth: KindKernel {
 
 extension ParameterTensor: KindKernel {
     var keeps: KernelKeeps { .nothing }
-    var probe: GradientProbe { .smooth }
+    var probe: GradientProbe { .linear }
     /// The parameter itself (no copy): consumers read it, nothing writes it.
     func forward(_ call: KernelCall, _ xs: [Tensor]) throws(EngineError) -> Tensor {
         guard let t = call.parameter(name) else { throw EngineError("\(call.node.name): no parameter '\(call.key(name))' in the engine's state") }
