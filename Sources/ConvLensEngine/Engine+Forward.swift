@@ -74,10 +74,10 @@ extension Engine {
                 if n * hw <= 1 && training {
                     throw EngineError("\(node.name): expected more than 1 value per channel when training, got input size \(x.shape)")
                 }
-                var momentum = l.momentumValue
+                var momentum = calibratesRunningStatistics ? 1 : l.momentumValue
                 if training, let nb = p.numBatches {
                     state[nb]![0] += 1
-                    if case .null = l.momentum { momentum = 1 / Double(state[nb]![0]) }   // cumulative moving average
+                    if case .null = l.momentum, !calibratesRunningStatistics { momentum = 1 / Double(state[nb]![0]) }   // cumulative moving average
                 }
                 let (yp, mp, ip, xp, wp, bp) = (y.data, mean.data, invstd.data, x.data, param(p.weight), param(p.bias))
                 let (rm, rv) = (training ? param(p.runningMean) : nil, training ? param(p.runningVar) : nil)
@@ -98,12 +98,12 @@ extension Engine {
             let y = Tensor(uninitialized: node.outputShape)
             if let idx = frozen?.pool[node.index] {
                 let (hw, ohw) = (x.shape[2] * x.shape[3], y.shape[2] * y.shape[3])
-                // A pool that applies a fused ReLU keeps the ReLU's frozen mask too (where its input
+                // A pool that applies a fused ReLU keeps its ReLU decisions too (where its output
                 // was > 0 at the base point).
-                let mask = p.poolAppliesRelu ? frozen?.relu[node.inputs[0]] : nil
+                let mask = p.poolAppliesRelu ? frozen?.poolRelu[node.index] : nil
                 for q in 0..<y.count {
-                    let s = (q / ohw) * hw + Int(idx[q])
-                    y[q] = mask.map { $0[s] > 0 ? x.data[s] : 0 } ?? x.data[s]
+                    let v = x.data[(q / ohw) * hw + Int(idx[q])]
+                    y[q] = mask.map { $0[q] > 0 ? v : 0 } ?? v
                 }
                 saved[node.index] = .indices(idx)
                 return y
@@ -141,7 +141,7 @@ extension Engine {
             parallelChunks(x.count, work: x.count) { r in reluForward(yp + r.lowerBound, xp + r.lowerBound, count: r.count) }
             return y
         case .dropout(let l):
-            guard training, l.probability > 0 else { return x }
+            guard training, !calibratesRunningStatistics, l.probability > 0 else { return x }
             let y = Tensor(uninitialized: node.outputShape), mask = Tensor(uninitialized: node.outputShape)
             dropoutForward(y.data, mask.data, x.data, count: x.count, p: l.probability, rng: &rng)
             saved[node.index] = .mask(mask)

@@ -32,6 +32,11 @@ public final class Engine: @unchecked Sendable {
     /// loss = main + 0.3·(aux1 + aux2); Inception3 loss = main + 0.4·aux).
     public var auxLossWeight: Float
 
+    /// Train-mode batch norm replaces the running statistics by the batch's (momentum 1): `verify`
+    /// calibrates random weights this way, so that eval mode normalises as train mode does. Dropout
+    /// and stochastic depth stay off in that pass: the statistics are those of eval mode's signal.
+    var calibratesRunningStatistics = false
+
     var rng: RandomSource
     var plan: [NodePlan] = []
     /// The last forward pass: outputs and saved state per node index, in execution order.
@@ -48,6 +53,8 @@ public final class Engine: @unchecked Sendable {
     struct FrozenDecisions {
         var relu: [Int: Tensor] = [:]
         var pool: [Int: [Int32]] = [:]
+        /// Outputs at the base point of max pools that apply a fused ReLU: > 0 where it lets through.
+        var poolRelu: [Int: Tensor] = [:]
         /// Inputs at the base point of the nodes whose probe freezes them (piecewise activations:
         /// each element keeps its piece).
         var inputs: [Int: Tensor] = [:]

@@ -20,7 +20,8 @@ import Foundation
 /// without batch norm, affine here too) and the tolerance
 /// 1e-1: still far below the O(1) error of a missing branch or an unaccumulated gradient. The exact
 /// check is the comparison with PyTorch in the test suite (1e-3).
-/// Weights: hash_init with He-scaled conv/linear weights (see `weights`); every tensor non-zero.
+/// Weights: hash_init with He-scaled conv/linear weights (see `weights`); every tensor non-zero;
+/// batch norms' running statistics calibrated to the input's batch statistics by one train-mode pass.
 public enum Verify {
     public struct Row: Sendable {
         public var check: String
@@ -72,13 +73,21 @@ public enum Verify {
         }
         var rng = RandomSource(seed: seed &+ 17)
         let input = randomTensor(graph.inputShape, &rng)
+        // Random running statistics leave eval mode unnormalised: activations of deep networks
+        // then grow layer by layer until central differences mean nothing. One train-mode pass sets
+        // them to this input's batch statistics (momentum 1), as a trained model's would be.
+        if graph.trainingProblem == nil {
+            engine.calibratesRunningStatistics = true
+            defer { engine.calibratesRunningStatistics = false; engine.resetDropout() }
+            _ = try engine.forward(input, training: true, retainForBackward: false)
+        }
         var modes: [Bool] = [false]
         if graph.trainingProblem == nil { modes.append(true) } else {
             rows.append(Row(check: "train mode", mode: "train", detail: "skipped: \(graph.trainingProblem!.description)", passed: true))
         }
         // Without batch norm, train mode (dropout masks replayed) is as affine as eval mode. A curved
         // kind anywhere (SiLU, LayerNorm, squeeze-excitation's product) makes eval mode curved too:
-        // a smaller step there (1e-2, Richardson-extrapolated).
+        // the small step there too.
         let hasBatchNorm = graph.nodes.contains { if case .batchNorm2d = $0.layer { return true } else { return false } }
         let curved = graph.nodes.contains { if case .kernel(let k) = $0.layer.kernel { return !k.probe.piecewiseAffine } else { return false } }
         for training in modes {
@@ -111,9 +120,16 @@ public enum Verify {
                                 passed: worst <= 1e-2 && count > 0))
             }
             // (c) gradients through the whole model.
-            rows += try engine.directionalChecks(input: input, training: training, step: training && hasBatchNorm ? step : (curved ? 1e-2 : 1e-1), rng: &rng).map {
-                Row(check: $0.0, mode: m, detail: "num \(fmt($0.1)) vs ana \(fmt($0.2)), rel err \(fmt($0.3)) (tol \(training ? "1e-1" : "2e-2"))",
-                    passed: $0.3 <= (training ? 1e-1 : 2e-2))
+            // Affine along the direction: a large step and a tight tolerance; curved: small and loose.
+            let affine = !(training && hasBatchNorm) && !curved
+            let tol = affine && !training ? 2e-2 : 1e-1
+            // A difference within the noise floor of L's float32 rounding (see directionalChecks) passes.
+            rows += try engine.directionalChecks(input: input, training: training, step: affine ? 1e-1 : step, rng: &rng).map { c in
+                let (name, num, ana, e, floor) = c
+                let scale = max(abs(num), abs(ana), 1e-12)
+                let noted = floor > 1e-2 * scale ? ", noise floor \(fmt(floor))" : ""
+                return Row(check: name, mode: m, detail: "num \(fmt(num)) vs ana \(fmt(ana)), rel err \(fmt(e)) (tol \(tol == 2e-2 ? "2e-2" : "1e-1")\(noted))",
+                           passed: e <= tol || max(0, abs(num - ana) - floor) / scale <= tol)
             }
         }
         return rows

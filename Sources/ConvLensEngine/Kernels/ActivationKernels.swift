@@ -88,6 +88,7 @@ func activationForwardFrozen(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointe
 extension Activation: KindKernel {
     /// dx = dy · f'(x) reads the input.
     var keeps: KernelKeeps { .inputs }
+    func parameterKeys(_ call: KernelCall) -> [String] { [] }
     /// N(0, 2²) inputs kept off the kinks (ReLU6: 0 and 6; hard sigmoid/swish: ±3; leaky ReLU: 0);
     /// whole-model checks keep each element on its base point's piece.
     var probe: GradientProbe {

@@ -49,6 +49,7 @@ func groupNormBackwardInput(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePoint
 
 extension GroupNorm: KindKernel {
     var keeps: KernelKeeps { .inputs }
+    func parameterKeys(_ call: KernelCall) -> [String] { ["weight", "bias"].map(call.key).filter { call.engine.gradients[$0] != nil } }
     var probe: GradientProbe { .smooth }
 
     func forward(_ call: KernelCall, _ xs: [Tensor]) throws(EngineError) -> Tensor {

@@ -89,6 +89,9 @@ protocol KindKernel: Sendable {
     var keeps: KernelKeeps { get }
     /// How `verify`'s central differences probe the kind.
     var probe: GradientProbe { get }
+    /// The state_dict keys of the parameters whose gradients `backward` accumulates (verify's local
+    /// check perturbs them).
+    func parameterKeys(_ call: KernelCall) -> [String]
     /// The node's output from its inputs (`xs`, in the node's input order).
     func forward(_ call: KernelCall, _ xs: [Tensor]) throws(EngineError) -> Tensor
     /// Accumulates ∂loss/∂input into `dxs` (nil: that gradient is not wanted) and the parameters'
@@ -135,6 +138,8 @@ struct KernelCall {
     }
     /// The node's input at verify's base point when its probe freezes it (nil otherwise).
     var frozenInput: Tensor? { engine.frozen?.inputs[node.index] }
+    /// Whether random drops (dropout-like masks) apply: train mode, except the calibration pass.
+    var drops: Bool { training && !engine.calibratesRunningStatistics }
     /// A uniform draw in [0, 1) from the run's seeded sequence (dropout-like masks).
     func uniform() -> Double { engine.rng.uniform() }
 }

@@ -84,6 +84,7 @@ extension BroadcastPlan {
 
 extension Mul: KindKernel {
     var keeps: KernelKeeps { .inputs }
+    func parameterKeys(_ call: KernelCall) -> [String] { [] }
     var probe: GradientProbe { .smooth }
 
     func forward(_ call: KernelCall, _ xs: [Tensor]) throws(EngineError) -> Tensor {

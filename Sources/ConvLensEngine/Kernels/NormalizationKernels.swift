@@ -120,6 +120,7 @@ func layerNormBackwardAffine(_ dweight: UnsafeMutablePointer<Float>?, _ dbias: U
 
 extension LayerNorm: KindKernel {
     var keeps: KernelKeeps { .inputs }
+    func parameterKeys(_ call: KernelCall) -> [String] { ["weight", "bias"].map(call.key).filter { call.engine.gradients[$0] != nil } }
     var probe: GradientProbe { .smooth }
 
     /// The reduced axes as [outer, D, inner]: the trailing normalized_shape dims (inner 1), or
@@ -181,6 +182,7 @@ func softmaxBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Floa
 
 extension Softmax: KindKernel {
     var keeps: KernelKeeps { .output }
+    func parameterKeys(_ call: KernelCall) -> [String] { [] }
     var probe: GradientProbe { .smooth }
 
     /// torch's dim, `_get_softmax_dim`'s legacy choice when None (0 for 0-, 1- and 3-d inputs, else 1).

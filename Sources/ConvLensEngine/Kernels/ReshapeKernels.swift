@@ -88,6 +88,7 @@ func inversePermutation(_ perm: [Int]) -> [Int] {
 
 extension Permute: KindKernel {
     var keeps: KernelKeeps { .nothing }
+    func parameterKeys(_ call: KernelCall) -> [String] { [] }
     var probe: GradientProbe { .linear }
     func forward(_ call: KernelCall, _ xs: [Tensor]) throws(EngineError) -> Tensor {
         let x = xs[0]
@@ -103,6 +104,7 @@ extension Permute: KindKernel {
 
 extension ChannelShuffle: KindKernel {
     var keeps: KernelKeeps { .nothing }
+    func parameterKeys(_ call: KernelCall) -> [String] { [] }
     var probe: GradientProbe { .linear }
     /// torchvision's view [N, g, C/g, H·W] → transpose(1, 2).
     func grouped(_ s: [Int]) -> [Int] { [s[0], groups, s[1] / groups, s[2...].reduce(1, *)] }
@@ -120,6 +122,7 @@ extension ChannelShuffle: KindKernel {
 
 extension Chunk: KindKernel {
     var keeps: KernelKeeps { .nothing }
+    func parameterKeys(_ call: KernelCall) -> [String] { [] }
     var probe: GradientProbe { .linear }
     /// The input as [outer, D, inner] around `dim`, and the piece's first index along it and length.
     func piece(_ shape: [Int]) -> (AxisLayout, start: Int, length: Int) {
@@ -144,6 +147,7 @@ extension Chunk: KindKernel {
 
 extension Mean: KindKernel {
     var keeps: KernelKeeps { .nothing }
+    func parameterKeys(_ call: KernelCall) -> [String] { [] }
     var probe: GradientProbe { .linear }
 
     /// The reduced axes moved last when they are not already one run: (permutation or nil, kept

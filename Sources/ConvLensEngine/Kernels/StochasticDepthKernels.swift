@@ -2,6 +2,7 @@ import ConvLensGraph
 
 extension StochasticDepth: KindKernel {
     var keeps: KernelKeeps { .nothing }
+    func parameterKeys(_ call: KernelCall) -> [String] { [] }
     var probe: GradientProbe { .linear }
 
     /// Eval (or p = 0): the identity. Train: torchvision's stochastic_depth — a Bernoulli(1 − p)
@@ -9,7 +10,7 @@ extension StochasticDepth: KindKernel {
     /// 1/(1 − p) (not when p = 1: everything is dropped), drawn from the run's seeded sequence.
     func forward(_ call: KernelCall, _ xs: [Tensor]) throws(EngineError) -> Tensor {
         let x = xs[0]
-        guard call.training, probability > 0 else { return x }
+        guard call.drops, probability > 0 else { return x }
         let survival = 1 - probability
         let draws = mode == "row" ? x.shape[0] : 1
         let mask = Tensor(uninitialized: [draws])
@@ -24,7 +25,7 @@ extension StochasticDepth: KindKernel {
     }
 
     func backward(_ call: KernelCall, dy: Tensor, dxs: [Tensor?], xs: [Tensor?], y: Tensor?) throws(EngineError) {
-        let masked = call.training && probability > 0
+        let masked = call.drops && probability > 0
         let mask = masked ? try call.savedTensors(1)[0] : nil
         guard let dx = dxs[0]?.data else { return }
         guard let mask else { return accumulate(dx, dy.data, count: dy.count) }
@@ -38,6 +39,7 @@ extension StochasticDepth: KindKernel {
 
 extension ParameterTensor: KindKernel {
     var keeps: KernelKeeps { .nothing }
+    func parameterKeys(_ call: KernelCall) -> [String] { [call.key(name)] }
     var probe: GradientProbe { .linear }
     /// The parameter itself (no copy): consumers read it, nothing writes it.
     func forward(_ call: KernelCall, _ xs: [Tensor]) throws(EngineError) -> Tensor {
