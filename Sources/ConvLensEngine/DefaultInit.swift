@@ -2,79 +2,89 @@ import Foundation
 
 import ConvLensGraph
 
-/// `--init default`: the initialisation each model's constructor applies (torchvision 0.29's
-/// `_initialize_weights` / `__init__` loops), with ConvLens's own seeded generator — the same
-/// distributions as torch, not torch's random numbers.
-///
-/// - ResNet, VGG: Conv2d weight kaiming_normal_(mode="fan_out", nonlinearity="relu"):
-///   N(0, sqrt(2 / (OC·KH·KW))), conv bias 0; BatchNorm weight 1, bias 0. ResNet's Linear keeps
-///   torch's default; VGG's Linear is N(0, 0.01), bias 0.
-/// - GoogLeNet: Conv2d and Linear weights trunc_normal_(std=0.01, a=−2, b=2); BatchNorm 1 / 0;
-///   Linear biases keep torch's default.
-/// - Inception3: Conv2d and Linear weights trunc_normal_(std=m.stddev or 0.1, a=−2, b=2), where only
-///   `AuxLogits.fc` has `stddev = 0.001` (torchvision also sets `AuxLogits.conv1.stddev = 0.01`,
-///   but on the BasicConv2d wrapper, which its loop skips: the inner Conv2d gets 0.1, as here).
-/// - AlexNet, LeNet5 and any other model: torch's layer defaults, i.e. Conv2d/Linear weight
-///   kaiming_uniform_(a=√5) = U(−1/√fan_in, 1/√fan_in), bias U(−1/√fan_in, 1/√fan_in);
-///   BatchNorm 1 / 0.
-/// - A zoo file's `train init = "normal(0, S)"` (ConvNet) overrides: weights N(0, S), biases 0.
-/// Buffers: running_mean 0, running_var 1, num_batches_tracked 0.
+/// `--init default`: the initialisation the model's constructor applies, as its zoo file's `init`
+/// lines state it (the registry's transcribe torchvision 0.29's `_initialize_weights` / `__init__`
+/// loops; see `ModelGraph.initialisation` for how rules resolve), drawn with ConvLens's own seeded
+/// generator — the same distributions as torch, not torch's random numbers. Parameters are drawn
+/// in state_dict order. Buffers: running_mean 0, running_var 1, num_batches_tracked 0 (torch's
+/// reset_running_stats).
 public enum DefaultInit {
-    public static func stateDict(_ graph: ModelGraph, seed: UInt64 = 0) -> [String: Tensor] {
+    /// The state dict; a bad or missing `init` rule is an error naming its file and line.
+    /// `keys`: only these entries (tests of large models sample a few tensors).
+    public static func stateDict(_ graph: ModelGraph, seed: UInt64 = 0, keys: Set<String>? = nil) throws(EngineError) -> [String: Tensor] {
+        let plan: [InitAssignment]
+        do { plan = try graph.initialisation() } catch { throw EngineError(error.description) }
+        var draws: [String: InitDraw] = [:]
+        for a in plan { draws[a.entry.key] = a.draw }
         var rng = RandomSource(seed: seed)
         var out: [String: Tensor] = [:]
-        let override = graph.source.trainValue("init").flatMap { $0.stringValue }.flatMap(parseNormal)
-        for e in graph.stateDict() {
+        for e in graph.stateDict() where keys?.contains(e.key) ?? true {
             let n = e.shape.reduce(1, *)
-            guard let layer = graph.modules[e.module].layer else { continue }
-            var v = [Double](repeating: 0, count: n)
-            switch e.localName {
-            case "running_var": v = v.map { _ in 1 }
-            case "running_mean", "num_batches_tracked": break
-            default:
-                v = value(e, layer: layer, graph: graph, override: override, n: n, rng: &rng)
+            let v: [Float]
+            if e.isBuffer {
+                v = [Float](repeating: e.localName == "running_var" ? 1 : 0, count: n)
+            } else {
+                v = sample(draws[e.key]!, count: n, rng: &rng)
             }
-            out[e.key] = Tensor(shape: e.shape, values: v.map { Float($0) })
+            out[e.key] = Tensor(shape: e.shape, values: v)
         }
         return out
     }
 
-    static func value(_ e: ModelGraph.StateEntry, layer: Layer, graph: ModelGraph, override: Double?,
-                      n: Int, rng: inout RandomSource) -> [Double] {
-        let isWeight = e.localName == "weight"
-        if case .batchNorm2d = layer { return [Double](repeating: isWeight ? 1 : 0, count: n) }
-        // fan_in of the owning conv/linear: weight shape [OC, IC/g, KH, KW] or [out, in].
-        let wshape = layer.spec.parameters.first { $0.name == "weight" }?.shape ?? [1, 1]
-        let fanIn = wshape.dropFirst().reduce(1, *)
-        let fanOut = wshape[0] * wshape.dropFirst(2).reduce(1, *)
-        let torchDefault = 1 / Double(max(fanIn, 1)).squareRoot()
-        let isConv: Bool = { if case .conv2d = layer { return true } else { return false } }()
-        if let std = override { return isWeight ? (0..<n).map { _ in std * rng.normal() } : [Double](repeating: 0, count: n) }
-        switch graph.className {
-        case "ResNet", "VGG":
-            if isConv { return isWeight ? (0..<n).map { _ in (2 / Double(fanOut)).squareRoot() * rng.normal() } : [Double](repeating: 0, count: n) }
-            if graph.className == "VGG" { return isWeight ? (0..<n).map { _ in 0.01 * rng.normal() } : [Double](repeating: 0, count: n) }
-        case "GoogLeNet":
-            if isWeight { return truncNormal(n, std: 0.01, rng: &rng) }
-        case "Inception3":
-            if isWeight { return truncNormal(n, std: graph.modules[e.module].path == "AuxLogits.fc" ? 0.001 : 0.1, rng: &rng) }
-        default: break
-        }
-        return (0..<n).map { _ in rng.uniform(-torchDefault, torchDefault) }
-    }
-
-    /// N(0, std) truncated to [−2, 2] by rejection (torch's trunc_normal_ bounds are absolute).
-    static func truncNormal(_ n: Int, std: Double, rng: inout RandomSource) -> [Double] {
-        (0..<n).map { _ in
-            while true { let x = std * rng.normal(); if x >= -2 && x <= 2 { return x } }
+    static func sample(_ d: InitDraw, count n: Int, rng: inout RandomSource) -> [Float] {
+        switch d {
+        case .constant(let c): return [Float](repeating: Float(c), count: n)
+        case .normal(let mean, let std): return (0..<n).map { _ in Float(mean + std * rng.normal()) }
+        case .uniform(let lo, let hi): return (0..<n).map { _ in Float(rng.uniform(lo, hi)) }
+        case .truncatedNormal(let mean, let std, let a, let b):
+            return (0..<n).map { _ in Float(truncatedNormal(mean: mean, std: std, a: a, b: b, rng: &rng)) }
         }
     }
 
-    /// "normal(0, 0.01)" → 0.01.
-    static func parseNormal(_ s: String) -> Double? {
-        guard s.hasPrefix("normal("), s.hasSuffix(")") else { return nil }
-        let parts = s.dropFirst(7).dropLast().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard parts.count == 2, Double(parts[0]) == 0 else { return nil }
-        return Double(parts[1])
+    /// N(mean, std²) restricted to [a, b] (bounds absolute, as torch's trunc_normal_). By rejection
+    /// when at least a quarter of the draws land inside (torchvision's bounds ±2 at std ≤ 0.1 reject
+    /// none in practice); otherwise by torch's own method, the inverse CDF of a uniform draw between
+    /// Φ(α) and Φ(β), on the side of the mean where those stay representable.
+    static func truncatedNormal(mean: Double, std: Double, a: Double, b: Double, rng: inout RandomSource) -> Double {
+        guard std > 0 else { return min(max(mean, a), b) }
+        let alpha = (a - mean) / std, beta = (b - mean) / std
+        if cdf(beta) - cdf(alpha) >= 0.25 {
+            while true {
+                let x = mean + std * rng.normal()
+                if x >= a && x <= b { return x }
+            }
+        }
+        let flip = alpha > 0                              // sample the mirror image in the left tail
+        let (lo, hi) = flip ? (-beta, -alpha) : (alpha, beta)
+        let z = quantile(rng.uniform(cdf(lo), cdf(hi)))
+        return min(max(mean + std * (flip ? -z : z), a), b)
+    }
+
+    /// Φ(x), the standard normal CDF.
+    static func cdf(_ x: Double) -> Double { 0.5 * erfc(-x / 2.0.squareRoot()) }
+
+    /// Φ⁻¹(p): Acklam's rational approximation refined by one Halley step (about 1e-15 relative).
+    static func quantile(_ p: Double) -> Double {
+        guard p > 0 else { return -.infinity }
+        guard p < 1 else { return .infinity }
+        let a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00]
+        let b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01, -1.328068155288572e+01]
+        let c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00]
+        let d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00]
+        var x: Double
+        if p < 0.02425 {
+            let q = (-2 * log(p)).squareRoot()
+            x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+        } else if p <= 1 - 0.02425 {
+            let q = p - 0.5, r = q * q
+            x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+        } else {
+            let q = (-2 * log(1 - p)).squareRoot()
+            x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+        }
+        let e = cdf(x) - p
+        let u = e * (2 * Double.pi).squareRoot() * exp(x * x / 2)
+        x -= u / (1 + x * u / 2)
+        return x
     }
 }

@@ -117,7 +117,7 @@ public final class Engine: @unchecked Sendable {
         for k in parameterKeys { gradients[k] = Tensor(zeros: state[k]!.shape) }
         self.dropoutSeed = dropoutSeed
         rng = RandomSource(seed: dropoutSeed)
-        auxLossWeight = graph.className == "Inception3" ? 0.4 : 0.3
+        auxLossWeight = Float(graph.source.auxLossWeight)
         col = Tensor(zeros: [1])
         plan = graph.nodes.map(makePlan)
         if fuse { fuseReluIntoPools() } else { for i in plan.indices { plan[i].conv?.winograd = false } }

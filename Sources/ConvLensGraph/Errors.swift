@@ -15,6 +15,8 @@ public struct ZooError: Error, Sendable, CustomStringConvertible, Equatable {
     public enum Kind: String, Sendable {
         case syntax, unknownLayer, unknownArgument, badArgument, undefinedBlock
         case unknownInput, channelMismatch, shape, inputTooSmall, unknownParameter, io
+        /// An `init` line that is malformed or does not fit the model, or a parameter no rule covers.
+        case initRule
     }
     public var kind: Kind
     public var location: SourceLocation?

@@ -60,6 +60,8 @@ public struct ModuleEntry: Sendable {
     /// Parameters the module owns itself rather than through a child (ConvNeXt's `layer_scale`),
     /// in registration order; torch's state_dict lists them before the children's.
     public var ownParameters: [TensorSpec] = []
+    /// Where each of `ownParameters` is declared (its `Parameter(...)` line).
+    public var ownParameterLocations: [SourceLocation] = []
     /// 0 for the root model.
     public var depth: Int
     public var location: SourceLocation

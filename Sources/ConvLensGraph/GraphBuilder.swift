@@ -157,6 +157,7 @@ private struct Builder {
                         throw ZooError(.syntax, "'\(st.name)' is defined twice in the same body", at: st.nameLocation, module: p)
                     }
                     modules[ctx.owner].ownParameters.append(TensorSpec(st.name, t.shape))
+                    modules[ctx.owner].ownParameterLocations.append(st.nameLocation)
                 }
                 continue
             }

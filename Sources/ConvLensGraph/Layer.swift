@@ -113,6 +113,10 @@ public protocol LayerSpec: Sendable, Hashable {
     var parameters: [TensorSpec] { get }
     /// Buffers in state_dict order (`running_mean`, …).
     var buffers: [TensorSpec] { get }
+    /// torch's own initialisation of each parameter the kind can have (its `reset_parameters()`),
+    /// written as the right-hand side of a zoo `init` line: what `--init default` uses when no
+    /// rule of the zoo file applies. Also the names an `init KIND.NAME` rule may use.
+    static var torchInit: [(parameter: String, rule: String)] { get }
     /// Textbook multiply-accumulates for one call: Conv2d and Linear only (the reference's `macs`).
     func macs(_ call: LayerCall) -> Int
     /// The operation counts of every named convention.
@@ -210,12 +214,13 @@ public enum LayerKinds {
 /// Module form (`Conv2d(...)`) and functional form (`F.max_pool2d(...)`) share a signature.
 enum LayerFactory {
     struct Entry: Sendable {
+        let kind: any LayerSpec.Type
         let signature: Signature
         let make: @Sendable (BoundArguments) throws(ShapeProblem) -> Layer
     }
 
     private static func entry<T: LayerSpec>(_ t: T.Type, signature: Signature? = nil, fixed: [(String, ZooValue)] = []) -> Entry {
-        Entry(signature: signature ?? T.signature, make: { a throws(ShapeProblem) in
+        Entry(kind: t, signature: signature ?? T.signature, make: { a throws(ShapeProblem) in
             var a = a
             for (k, v) in fixed { a[k] = v }
             return try T(a).layer

@@ -10,7 +10,7 @@ public enum ZooValue: Sendable, Hashable, CustomStringConvertible {
     /// A name to resolve against block or model parameters.
     case ident(String)
     /// An arithmetic expression (`planes * 4`, `(k - 1) // 2`), evaluated when names resolve:
-    /// `op` is one of + - * // / and "neg" (one operand).
+    /// `op` is one of + - * // / and the one-operand "neg" and "sqrt" (`sqrt(5)`, `math.sqrt(x)`).
     indirect case expr(op: String, operands: [ZooValue])
 
     /// Python's `repr` of the value.
@@ -27,11 +27,12 @@ public enum ZooValue: Sendable, Hashable, CustomStringConvertible {
         case .ident(let n): return n
         case .expr(let op, let xs):
             if op == "neg" { return "-" + xs[0].operandText }
+            if op == "sqrt" { return "sqrt(\(xs[0]))" }
             return xs[0].operandText + " \(op) " + xs[1].operandText
         }
     }
 
-    var operandText: String { if case .expr(let op, _) = self, op != "neg" { return "(\(description))" }; return description }
+    var operandText: String { if case .expr(let op, _) = self, op != "neg", op != "sqrt" { return "(\(description))" }; return description }
 
     public var intValue: Int? { if case .int(let v) = self { return v }; return nil }
     public var boolValue: Bool? { if case .bool(let v) = self { return v }; return nil }
@@ -116,6 +117,13 @@ public enum ZooArithmetic {
             case .float(let d): return .success(.float(-d))
             default: return .failure(ShapeProblem(.badArgument, "cannot negate \(xs[0]) (\(xs[0].typeName))"))
             }
+        }
+        if op == "sqrt" {
+            guard let x = xs[0].doubleValue, xs[0].boolValue == nil else {
+                return .failure(ShapeProblem(.badArgument, "sqrt needs a number, got \(xs[0]) (\(xs[0].typeName))"))
+            }
+            guard x >= 0 else { return .failure(ShapeProblem(.badArgument, "math domain error: sqrt(\(xs[0]))")) }
+            return .success(.float(x.squareRoot()))
         }
         let a = xs[0], b = xs[1]
         if case .int(let x) = a, case .int(let y) = b {

@@ -5,7 +5,7 @@ struct Token: Sendable {
         case int(Int)
         case float(Double)
         case string(String)
-        case punct(String)   // = ( ) , { } <- @ $in
+        case punct(String)   // = ( ) , { } <- @ $in .
     }
     var kind: Kind
     var text: String
@@ -87,7 +87,8 @@ enum ZooLexer {
     }
 
     static let punctuation: [UInt8: String] = [61: "=", 40: "(", 41: ")", 44: ",", 123: "{", 125: "}", 64: "@",
-                                               43: "+", 45: "-", 42: "*", 91: "[", 93: "]"]
+                                               43: "+", 45: "-", 42: "*", 91: "[", 93: "]",
+                                               46: "."]   // after a string: `init "AuxLogits.fc".weight`
 
     /// Whether the last token ends a value, so a following '-' is a minus sign (`k-1`), not a negative number.
     static func afterValue(_ out: [Token]) -> Bool {

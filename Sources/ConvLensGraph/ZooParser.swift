@@ -34,7 +34,7 @@ private struct Cursor {
             let (no, toks) = lines[index]
             var r = LineReader(tokens: toks, line: no, file: file)
             let head = toks[0]
-            if head.kind == .ident, ["model", "input", "param", "meta", "train", "block"].contains(head.text),
+            if head.kind == .ident, ["model", "input", "param", "meta", "train", "init", "block"].contains(head.text),
                toks.count > 1, toks[1].kind != .punct("="), toks[1].kind != .punct("<-") {
                 r.pos = 1
                 switch head.text {
@@ -62,7 +62,17 @@ private struct Cursor {
                     if head.text == "param" {
                         if f.params.contains(where: { $0.name == key }) { throw ZooError(.syntax, "param '\(key)' declared twice", at: l) }
                         f.params.append(ParamDecl(name: key, defaultValue: v, location: l))
-                    } else if head.text == "meta" { f.meta.append((key, v)) } else { f.train.append((key, v)) }
+                    } else if head.text == "meta" { f.meta.append((key, v)) } else {
+                        try ZooFile.checkTrainLine(key, v, at: l)
+                        f.train.append((key, v))
+                    }
+                    index += 1
+                case "init":
+                    let rule = try r.initRule()
+                    if rule.condition == nil, let first = f.inits.first(where: { $0.targetText == rule.targetText && $0.condition == nil }) {
+                        throw ZooError(.initRule, "stated twice (first on line \(first.location.line))", at: rule.location, module: rule.name)
+                    }
+                    f.inits.append(rule)
                     index += 1
                 default: // block
                     let l = r.location()
@@ -205,7 +215,7 @@ private struct Cursor {
     }
 }
 
-private struct LineReader {
+struct LineReader {
     let tokens: [Token]
     let line: Int
     let file: String
@@ -289,6 +299,14 @@ private struct LineReader {
             case "True", "true": return .bool(true)
             case "False", "false": return .bool(false)
             case "None": return .null
+            case "sqrt" where peekPunct("("), "math.sqrt" where peekPunct("("):   // the one function a value may call
+                pos += 1
+                depth += 1
+                guard depth <= 64 else { throw ZooError(.syntax, "values nest too deeply (more than 64 signs or parentheses)", at: location()) }
+                let x = try additive()
+                try expect(")")
+                depth -= 1
+                return .expr(op: "sqrt", operands: [x])
             default: return .ident(t.text)
             }
         case .punct(let open) where open == "(" || open == "[":

@@ -10,11 +10,32 @@ public struct ZooFile: Sendable {
     public var meta: [(key: String, value: ZooValue)] = []
     /// `train key = value`: the default training recipe.
     public var train: [(key: String, value: ZooValue)] = []
+    /// `init TARGET = FUNCTION(…)`: how `--init default` fills parameters, in file order.
+    public var inits: [InitRule] = []
     public var body: [Statement] = []
     public var blocks: [String: BlockDef] = [:]
 
     public func metaValue(_ key: String) -> ZooValue? { meta.first { $0.key == key }?.value }
     public func trainValue(_ key: String) -> ZooValue? { train.first { $0.key == key }?.value }
+
+    /// What a training-mode loss adds per auxiliary head's loss: `train aux_loss_weight` (torchvision's
+    /// recipes: 0.3 GoogLeNet, 0.4 Inception3), or `defaultAuxLossWeight` for a file without the line.
+    public var auxLossWeight: Double { trainValue("aux_loss_weight")?.doubleValue ?? ZooFile.defaultAuxLossWeight }
+    /// 0.3: the GoogLeNet paper's weight for its auxiliary classifiers (Szegedy et al. 2015, §5).
+    public static let defaultAuxLossWeight = 0.3
+
+    /// The `train` keys whose values the parser checks (the others are checked where they are used).
+    static func checkTrainLine(_ key: String, _ v: ZooValue, at l: SourceLocation) throws(ZooError) {
+        switch key {
+        case "aux_loss_weight":
+            guard let w = v.doubleValue, w >= 0, w.isFinite else {
+                throw ZooError(.badArgument, "train aux_loss_weight must be a number ≥ 0, got \(v)", at: l)
+            }
+        case "init":
+            throw ZooError(.syntax, "'train init' is gone: state the initialisation with init lines, e.g. init Conv2d.weight = normal(0, 0.01) (see zoo/README.md, Initialisation)", at: l)
+        default: break
+        }
+    }
 }
 
 public struct ParamDecl: Sendable {

@@ -15,7 +15,7 @@ public struct TrainConfig: Sendable, Codable, Equatable {
     /// Use only the first N training and N test images (quick runs).
     public var limit: Int?
     public var imageSize: Int?
-    /// `default` (the model's constructor init, or the zoo file's `train init`) or `hash`.
+    /// `default` (the zoo file's `init` lines over torch's layer defaults, see `DefaultInit`) or `hash`.
     public var initialization: String
     public var arguments: [String]
 

@@ -60,7 +60,7 @@ public final class Trainer {
         } else if let initialWeights {
             weights = initialWeights
         } else {
-            weights = config.initialization == "hash" ? HashInit.stateDict(graph) : DefaultInit.stateDict(graph, seed: config.seed)
+            weights = config.initialization == "hash" ? HashInit.stateDict(graph) : try DefaultInit.stateDict(graph, seed: config.seed)
         }
         engine = try Engine(graph: graph, weights: weights)
         optimizer = Optimizer(kind: Optimizer.Kind(rawValue: config.optimizer)!, lr: Float(config.lr), weightDecay: Float(config.weightDecay))

@@ -10,8 +10,8 @@ struct RunCommand: ParsableCommand {
         discussion: """
         IN holds `input` (float32 N×C×H×W) and optionally `target` (int64 class indices). OUT gets `logits`; \
         with a target `loss` [1], `grad.input` and `grad.NAME` per parameter; in train mode `running.NAME` \
-        per batch-norm running statistic and `aux_logits.HEAD` per auxiliary head (loss = main + 0.3·Σ aux for \
-        GoogLeNet, + 0.4·aux for Inception3, torchvision's recipes).
+        per batch-norm running statistic and `aux_logits.HEAD` per auxiliary head (loss = main + w·Σ aux, w the zoo \
+        file's `train aux_loss_weight`: 0.3 GoogLeNet, 0.4 Inception3; 0.3 without the line).
         """)
 
     @Argument(help: "A registry model (see `convlens list`) or a path to a zoo file.")

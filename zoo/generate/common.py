@@ -41,3 +41,13 @@ def conv_norm_activation(name, norm, activation, what):
         lines.append("  2 = %s" % activation)
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def init_section(comment, rules):
+    """The `init` lines transcribing a constructor's initialisation loop: `comment` (the loop as
+    torchvision writes it, one string per line) and (target, function) pairs, aligned on '='.
+    Returns lines ending with a blank one."""
+    lines = ["# " + c if c else "#" for c in comment]
+    width = max((len(t) for t, _ in rules), default=0)
+    lines += ["init %s = %s" % (t.ljust(width), f) for t, f in rules]
+    return lines + [""]

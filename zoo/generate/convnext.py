@@ -13,7 +13,7 @@ the files byte-identically.
 """
 
 import os
-from common import write_zoo_files
+from common import init_section, write_zoo_files
 
 ZOO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
@@ -92,6 +92,18 @@ def render(name, setting, sd_default, published):
     w(f"meta imagenet_params = {nparams}")
     w(f"meta imagenet_source = \"torchvision {weights}\"")
     w("")
+    out += init_section([
+        "Initialisation: ConvNeXt.__init__ loops over self.modules(): Conv2d and Linear weight",
+        "trunc_normal_(std=0.02) (torch's absolute bounds a=-2, b=2), bias 0; LayerNorm2d and LayerNorm",
+        "keep torch's default (weight 1, bias 0). CNBlock's layer_scale is",
+        "nn.Parameter(torch.ones(dim, 1, 1) * layer_scale) with ConvNeXt's layer_scale=1e-6.",
+    ], [
+        ("Conv2d.weight", "trunc_normal(std=0.02)"),
+        ("Conv2d.bias", "zeros"),
+        ("Linear.weight", "trunc_normal(std=0.02)"),
+        ("Linear.bias", "zeros"),
+        ('"*.layer_scale"', "constant(1e-6)"),
+    ])
     text = "\n".join(out) + "\n" + BLOCKS + "\n"
 
     body = []

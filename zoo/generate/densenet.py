@@ -9,7 +9,7 @@ takes the list of all earlier features and the block returns their concatenation
 `python3 zoo/generate/densenet.py` rewrites the files byte for byte.
 """
 import os
-from common import write_zoo_files
+from common import init_section, write_zoo_files
 
 ZOO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -108,6 +108,16 @@ def zoo_file(name):
     out.append("meta imagenet_params = %d" % params)
     out.append('meta imagenet_source = "torchvision %s"' % weights)
     out.append("")
+    out += init_section([
+        "Initialisation: DenseNet.__init__ loops over self.modules(): Conv2d weight kaiming_normal_()",
+        "(fan_in, leaky_relu with a=0: N(0, 2 / fan_in)); BatchNorm2d weight 1, bias 0; Linear bias 0,",
+        "its weight keeps torch's default.",
+    ], [
+        ("Conv2d.weight", "kaiming_normal()"),
+        ("BatchNorm2d.weight", "ones"),
+        ("BatchNorm2d.bias", "zeros"),
+        ("Linear.bias", "zeros"),
+    ])
     out.append(dense_layer_block())
     seen = []
     for n in block_config:

@@ -21,7 +21,7 @@ Plain python3, deterministic: `python3 zoo/generate/efficientnet.py` rewrites th
 """
 import math
 import os
-from common import _make_divisible, conv_norm_activation, write_zoo_files
+from common import _make_divisible, conv_norm_activation, init_section, write_zoo_files
 
 ZOO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -230,6 +230,21 @@ def header(out, name, family, about, paper, dropout):
     out.append("meta imagenet_params = %d" % num_params)
     out.append('meta imagenet_source = "torchvision %s"' % weights)
     out.append("")
+    out += init_section([
+        "Initialisation: EfficientNet.__init__ loops over self.modules(): Conv2d weight",
+        "kaiming_normal_(mode=\"fan_out\"), bias 0; BatchNorm2d and GroupNorm weight 1, bias 0; Linear weight",
+        "uniform_(-init_range, init_range) with init_range = 1.0 / math.sqrt(m.out_features) (a Linear",
+        "weight's fan_out is its out_features), bias 0.",
+    ], [
+        ("Conv2d.weight", 'kaiming_normal(mode="fan_out")'),
+        ("Conv2d.bias", "zeros"),
+        ("BatchNorm2d.weight", "ones"),
+        ("BatchNorm2d.bias", "zeros"),
+        ("GroupNorm.weight", "ones"),
+        ("GroupNorm.bias", "zeros"),
+        ("Linear.weight", "uniform(-1.0 / sqrt(fan_out), 1.0 / sqrt(fan_out))"),
+        ("Linear.bias", "zeros"),
+    ])
 
 
 def zoo_file(name):

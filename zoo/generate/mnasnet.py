@@ -10,7 +10,7 @@ _BN_MOMENTUM = 1 - 0.9997. Plain python3, deterministic: `python3 zoo/generate/m
 rewrites the files byte for byte.
 """
 import os
-from common import write_zoo_files
+from common import init_section, write_zoo_files
 
 ZOO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -121,6 +121,18 @@ def zoo_file(name):
     out.append("meta imagenet_params = %d" % params)
     out.append('meta imagenet_source = "torchvision %s"' % weights)
     out.append("")
+    out += init_section([
+        "Initialisation: MNASNet._initialize_weights loops over self.modules(): Conv2d weight",
+        "kaiming_normal_(mode=\"fan_out\", nonlinearity=\"relu\"), bias 0; BatchNorm2d weight 1, bias 0;",
+        "Linear weight kaiming_uniform_(mode=\"fan_out\", nonlinearity=\"sigmoid\"), bias 0.",
+    ], [
+        ("Conv2d.weight", 'kaiming_normal(mode="fan_out", nonlinearity="relu")'),
+        ("Conv2d.bias", "zeros"),
+        ("BatchNorm2d.weight", "ones"),
+        ("BatchNorm2d.bias", "zeros"),
+        ("Linear.weight", 'kaiming_uniform(mode="fan_out", nonlinearity="sigmoid")'),
+        ("Linear.bias", "zeros"),
+    ])
     # _stack: the first unit takes the stack's stride, the remaining repeats - 1 take stride 1.
     units = [[(depths[i], depths[o], k, s, e)] + [(depths[o], depths[o], k, 1, e)] * (r - 1)
              for (i, o, k, s, e, r) in STACKS]

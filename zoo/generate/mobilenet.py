@@ -17,7 +17,7 @@ torchvision/ops/misc.py (Conv2dNormActivation, SqueezeExcitation) and models/_ut
 Plain python3, deterministic: `python3 zoo/generate/mobilenet.py` rewrites the files byte for byte.
 """
 import os
-from common import _make_divisible, conv_norm_activation, write_zoo_files
+from common import _make_divisible, conv_norm_activation, init_section, write_zoo_files
 
 ZOO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -53,6 +53,20 @@ def header(out, name, cls, family, about, paper, params):
     out.append("meta imagenet_params = %d" % num_params)
     out.append('meta imagenet_source = "torchvision %s"' % weights)
     out.append("")
+    out += init_section([
+        "Initialisation: %s.__init__ loops over self.modules(): Conv2d weight" % cls,
+        "kaiming_normal_(mode=\"fan_out\") (leaky_relu with a=0, gain √2), bias 0; BatchNorm2d and GroupNorm",
+        "weight 1, bias 0; Linear weight normal_(0, 0.01), bias 0.",
+    ], [
+        ("Conv2d.weight", 'kaiming_normal(mode="fan_out")'),
+        ("Conv2d.bias", "zeros"),
+        ("BatchNorm2d.weight", "ones"),
+        ("BatchNorm2d.bias", "zeros"),
+        ("GroupNorm.weight", "ones"),
+        ("GroupNorm.bias", "zeros"),
+        ("Linear.weight", "normal(0, 0.01)"),
+        ("Linear.bias", "zeros"),
+    ])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ files byte-identically.
 import math
 import os
 import struct
-from common import _make_divisible, write_zoo_files
+from common import _make_divisible, init_section, write_zoo_files
 
 ZOO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
@@ -282,6 +282,20 @@ def render(name, kwargs, published):
     w(f"meta imagenet_params = {nparams}")
     w(f"meta imagenet_source = \"torchvision {weights}\"")
     w("")
+    out += init_section([
+        "Initialisation: RegNet.__init__ (\"ResNet-style\") loops over self.modules(): Conv2d weight",
+        "normal_(0, sqrt(2.0 / fan_out)) with fan_out = kernel_size[0] * kernel_size[1] * out_channels,",
+        "torch's fan_out of the weight. Conv biases are left alone (\"no bias due to BN\"; RegNetY's",
+        "squeeze-excitation convs do have one, and it keeps torch's default). BatchNorm2d weight 1, bias 0;",
+        "Linear weight normal_(0, 0.01), bias 0. torchvision's RegNet has no zero_init_last_gamma",
+        "(pycls's option): every block's last batch norm starts at weight 1 like the others.",
+    ], [
+        ("Conv2d.weight", "normal(mean=0.0, std=sqrt(2.0 / fan_out))"),
+        ("BatchNorm2d.weight", "ones"),
+        ("BatchNorm2d.bias", "zeros"),
+        ("Linear.weight", "normal(mean=0.0, std=0.01)"),
+        ("Linear.bias", "zeros"),
+    ])
     text = "\n".join(out) + "\n" + BLOCKS_COMMON + (BLOCKS_Y if is_y else BLOCKS_X) + "\n"
 
     body = []

@@ -12,7 +12,7 @@ byte-identically. Plain python3, no third-party imports.
 """
 
 import os
-from common import write_zoo_files
+from common import init_section, write_zoo_files
 
 ZOO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -210,6 +210,24 @@ def header_comment(name):
     return "\n".join(lines)
 
 
+# ResNet.__init__'s initialisation loops, transcribed.
+INIT_COMMENT = [
+    "Initialisation: ResNet.__init__ loops over self.modules(): Conv2d weight",
+    "kaiming_normal_(mode=\"fan_out\", nonlinearity=\"relu\"); BatchNorm2d and GroupNorm weight 1, bias 0;",
+    "fc keeps torch's default. With zero_init_residual=True a second loop then zeroes the weight of",
+    "each residual branch's last batch norm (Bottleneck.bn3, BasicBlock.bn2): that later loop wins,",
+    "as the path rule below beats the BatchNorm2d rule.",
+]
+INIT_RULES = [
+    ("Conv2d.weight", 'kaiming_normal(mode="fan_out", nonlinearity="relu")'),
+    ("BatchNorm2d.weight", "ones"),
+    ("BatchNorm2d.bias", "zeros"),
+    ("GroupNorm.weight", "ones"),
+    ("GroupNorm.bias", "zeros"),
+]
+LAST_BN = {BASIC: "bn2", BOTTLENECK: "bn3"}
+
+
 def render(name):
     block, layers, groups, width, family, title, year = BUILDERS[name]
     weights, top1, top5, gflops, params, crop = WEIGHTS[name]
@@ -220,6 +238,7 @@ def render(name):
     out.append(f"model {name} class ResNet")
     out.append(f"input 1 3 {crop} {crop}")
     out.append("param num_classes = 1000")
+    out.append("param zero_init_residual = false")
     if block == BOTTLENECK:
         out.append(f"param groups = {groups}")
         out.append(f"param width_per_group = {width}")
@@ -234,6 +253,7 @@ def render(name):
     out.append(f"meta imagenet_params = {params}")
     out.append(f'meta imagenet_source = "torchvision {weights}"')
     out.append("")
+    out += init_section(INIT_COMMENT, INIT_RULES + [(f'"layer*.*.{LAST_BN[block]}".weight', "zeros if zero_init_residual")])
     out.append(BASIC_BLOCKS if block == BASIC else BOTTLENECK_BLOCKS)
     out.append("conv1   = Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)")
     out.append("bn1     = BatchNorm2d(64)")

@@ -10,7 +10,7 @@ branch1 and branch2 on x; then torch.cat and channel_shuffle(out, 2)). Plain pyt
 deterministic: `python3 zoo/generate/shufflenet.py` rewrites the files byte for byte.
 """
 import os
-from common import write_zoo_files
+from common import init_section, write_zoo_files
 
 ZOO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -106,6 +106,10 @@ def zoo_file(name):
     out.append("meta imagenet_params = %d" % params)
     out.append('meta imagenet_source = "torchvision %s"' % weights)
     out.append("")
+    out += init_section([
+        "Initialisation: ShuffleNetV2's constructor applies none, so every layer keeps torch's default",
+        "(Conv2d and Linear weight and bias U(±1/√fan_in), BatchNorm2d weight 1, bias 0): no init lines.",
+    ], [])
     out.append(BLOCKS)
 
     body = []

@@ -12,7 +12,7 @@ byte-identically. Plain python3, no third-party imports.
 """
 
 import os
-from common import write_zoo_files
+from common import init_section, write_zoo_files
 
 ZOO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -112,6 +112,19 @@ def feature_line(item):
     return f"Fire({inplanes}, {sq}, {e1}, {e3})"
 
 
+# SqueezeNet.__init__'s initialisation loop, transcribed.
+INIT_COMMENT = [
+    "Initialisation: SqueezeNet.__init__ loops over self.modules(): every Conv2d weight",
+    "kaiming_uniform_() (fan_in, leaky_relu with a=0: U(±√(6 / fan_in))) except final_conv",
+    "(classifier.1, `m is final_conv`), whose weight is normal_(0, 0.01); every conv bias 0.",
+]
+INIT_RULES = [
+    ("Conv2d.weight", "kaiming_uniform()"),
+    ("Conv2d.bias", "zeros"),
+    ('"classifier.1".weight', "normal(mean=0.0, std=0.01)"),
+]
+
+
 def render(name):
     version = BUILDERS[name]
     weights, top1, top5, gflops, params, crop = WEIGHTS[name]
@@ -132,6 +145,7 @@ def render(name):
         f"meta imagenet_params = {params}",
         f'meta imagenet_source = "torchvision {weights}"',
         "",
+    ] + init_section(INIT_COMMENT, INIT_RULES) + [
         FIRE_BLOCK,
         "features = Sequential {",
     ]

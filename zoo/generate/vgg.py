@@ -12,7 +12,7 @@ byte-identically. Plain python3, no third-party imports.
 """
 
 import os
-from common import write_zoo_files
+from common import init_section, write_zoo_files
 
 ZOO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -79,6 +79,22 @@ def make_layers(cfg, batch_norm):
     return layers
 
 
+# VGG.__init__'s initialisation loop (init_weights=True), transcribed.
+INIT_COMMENT = [
+    "Initialisation: VGG.__init__ (init_weights=True) loops over self.modules(): Conv2d weight",
+    "kaiming_normal_(mode=\"fan_out\", nonlinearity=\"relu\"), bias 0; BatchNorm2d weight 1, bias 0;",
+    "Linear weight normal_(0, 0.01), bias 0.",
+]
+INIT_RULES = [
+    ("Conv2d.weight", 'kaiming_normal(mode="fan_out", nonlinearity="relu")'),
+    ("Conv2d.bias", "zeros"),
+    ("BatchNorm2d.weight", "ones"),
+    ("BatchNorm2d.bias", "zeros"),
+    ("Linear.weight", "normal(0, 0.01)"),
+    ("Linear.bias", "zeros"),
+]
+
+
 def render(name):
     cfg, bn = BUILDERS[name]
     weights, top1, top5, gflops, params, crop = WEIGHTS[name]
@@ -114,6 +130,7 @@ def render(name):
         f"meta imagenet_params = {params}",
         f'meta imagenet_source = "torchvision {weights}"',
         "",
+    ] + init_section(INIT_COMMENT, INIT_RULES) + [
         "features = Sequential {",
     ]
     layers = make_layers(CFGS[cfg], bn)

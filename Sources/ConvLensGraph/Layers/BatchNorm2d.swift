@@ -49,6 +49,8 @@ public struct BatchNorm2d: LayerSpec, Hashable {
         return x
     }
 
+    /// torch's reset_parameters(): weight ones_, bias zeros_.
+    public static let torchInit = [(parameter: "weight", rule: "ones"), (parameter: "bias", rule: "zeros")]
     public var parameters: [TensorSpec] {
         guard affine else { return [] }
         return bias ? [TensorSpec("weight", [numFeatures]), TensorSpec("bias", [numFeatures])] : [TensorSpec("weight", [numFeatures])]

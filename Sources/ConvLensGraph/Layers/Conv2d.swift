@@ -72,6 +72,10 @@ public struct Conv2d: LayerSpec, Hashable {
         return out
     }
 
+    /// torch's Conv2d.reset_parameters(): kaiming_uniform_(weight, a=√5) = U(±1/√fan_in); the bias
+    /// U(±1/√fan_in) with the weight's fan_in (`fan_in` of a 1-D tensor is its module weight's).
+    public static let torchInit = [(parameter: "weight", rule: "kaiming_uniform(a=sqrt(5))"),
+                                   (parameter: "bias", rule: "uniform(-1 / sqrt(fan_in), 1 / sqrt(fan_in))")]
     public var parameters: [TensorSpec] {
         var p = [TensorSpec("weight", [outChannels, inChannels / groups, kernelSize[0], kernelSize[1]])]
         if bias { p.append(TensorSpec("bias", [outChannels])) }

@@ -1,7 +1,8 @@
-/// A kind with no parameters, no buffers and no multiply-accumulates: it opts into those three
+/// A kind with no parameters, no buffers and no multiply-accumulates: it opts into those
 /// answers by conforming (every other requirement it must still answer itself).
 public protocol ParameterFree: LayerSpec {}
 public extension ParameterFree {
+    static var torchInit: [(parameter: String, rule: String)] { [] }
     var parameters: [TensorSpec] { [] }
     var buffers: [TensorSpec] { [] }
     func macs(_ c: LayerCall) -> Int { 0 }

@@ -42,6 +42,8 @@ public struct GroupNorm: LayerSpec {
         return x
     }
 
+    /// torch's reset_parameters(): weight ones_, bias zeros_.
+    public static let torchInit = [(parameter: "weight", rule: "ones"), (parameter: "bias", rule: "zeros")]
     public var parameters: [TensorSpec] {
         guard affine else { return [] }
         return bias ? [TensorSpec("weight", [numChannels]), TensorSpec("bias", [numChannels])] : [TensorSpec("weight", [numChannels])]

@@ -32,6 +32,10 @@ public struct Linear: LayerSpec, Hashable {
         return Array(x.dropLast()) + [outFeatures]
     }
 
+    /// torch's Linear.reset_parameters(): kaiming_uniform_(weight, a=√5) = U(±1/√fan_in); the bias
+    /// U(±1/√fan_in) with the weight's fan_in (`fan_in` of a 1-D tensor is its module weight's).
+    public static let torchInit = [(parameter: "weight", rule: "kaiming_uniform(a=sqrt(5))"),
+                                   (parameter: "bias", rule: "uniform(-1 / sqrt(fan_in), 1 / sqrt(fan_in))")]
     public var parameters: [TensorSpec] {
         bias ? [TensorSpec("weight", [outFeatures, inFeatures]), TensorSpec("bias", [outFeatures])] : [TensorSpec("weight", [outFeatures, inFeatures])]
     }

@@ -55,6 +55,8 @@ public struct LayerNorm: LayerSpec {
         return x
     }
 
+    /// torch's reset_parameters(): weight ones_, bias zeros_.
+    public static let torchInit = [(parameter: "weight", rule: "ones"), (parameter: "bias", rule: "zeros")]
     public var parameters: [TensorSpec] {
         guard elementwiseAffine else { return [] }
         return bias ? [TensorSpec("weight", normalizedShape), TensorSpec("bias", normalizedShape)] : [TensorSpec("weight", normalizedShape)]

@@ -6,6 +6,7 @@ public struct MaxPool2d: LayerSpec, Hashable {
     public static let functionName = "max_pool2d"
     public static let category = LayerCategory.pooling
     public var layer: Layer { .maxPool2d(self) }
+    public static let torchInit: [(parameter: String, rule: String)] = []
     public var parameters: [TensorSpec] { [] }
     public var buffers: [TensorSpec] { [] }
     public func macs(_ c: LayerCall) -> Int { 0 }
@@ -67,6 +68,7 @@ public struct AvgPool2d: LayerSpec, Hashable {
     public static let functionName = "avg_pool2d"
     public static let category = LayerCategory.pooling
     public var layer: Layer { .avgPool2d(self) }
+    public static let torchInit: [(parameter: String, rule: String)] = []
     public var parameters: [TensorSpec] { [] }
     public var buffers: [TensorSpec] { [] }
     public func macs(_ c: LayerCall) -> Int { 0 }
@@ -142,6 +144,7 @@ public struct AdaptiveAvgPool2d: LayerSpec, Hashable {
     public static let functionName = "adaptive_avg_pool2d"
     public static let category = LayerCategory.pooling
     public var layer: Layer { .adaptiveAvgPool2d(self) }
+    public static let torchInit: [(parameter: String, rule: String)] = []
     public var parameters: [TensorSpec] { [] }
     public var buffers: [TensorSpec] { [] }
     public func macs(_ c: LayerCall) -> Int { 0 }

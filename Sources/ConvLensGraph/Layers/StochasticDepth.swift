@@ -60,6 +60,9 @@ public struct ParameterTensor: LayerSpec {
         guard inputs.isEmpty else { throw ShapeProblem(.shape, "Parameter takes no inputs, got \(inputs.count)") }
         return shape
     }
+    /// None: the tensor is whatever the model's constructor writes (ConvNeXt: ones * layer_scale),
+    /// so a zoo file must state it with an `init` rule.
+    public static let torchInit: [(parameter: String, rule: String)] = []
     public var parameters: [TensorSpec] { [TensorSpec(name, shape)] }
     public var buffers: [TensorSpec] { [] }
     public func macs(_ c: LayerCall) -> Int { 0 }
