@@ -18,8 +18,12 @@ import Foundation
 /// tol 2e-2, typical errors 1e-5…5e-3. In train mode batch statistics make L curved (strongly so
 /// at the deep end, where a channel has few values), so the step is small (1e-3; 1e-1 for models
 /// without batch norm, affine here too) and the tolerance
-/// 1e-1: still far below the O(1) error of a missing branch or an unaccumulated gradient. The exact
+/// 1e-1: still far below the O(1) error of a missing branch or an unaccumulated gradient. A model
+/// with a curved kind (SiLU, GELU, LayerNorm, squeeze-excitation's product: `GradientProbe`) is
+/// curved in eval mode too and is checked there like train mode. A difference within the float32
+/// noise floor of L (probed at a tiny step, shown in the row when it matters) passes. The exact
 /// check is the comparison with PyTorch in the test suite (1e-3).
+/// Both engines are checked: `direct` (every node its own kernel) and `fast` (what run/train use).
 /// Weights: hash_init with He-scaled conv/linear weights (see `weights`); every tensor non-zero;
 /// batch norms' running statistics calibrated to the input's batch statistics by one train-mode pass.
 public enum Verify {
