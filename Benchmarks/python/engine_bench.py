@@ -1,6 +1,7 @@
 """PyTorch counterparts of Benchmarks/Sources/convlens-bench/EngineBench.swift.
 
 Usage: engine_bench.py NAME  (sgemm | conv | resnet18-infer | resnet18-train)
+       engine_bench.py model-infer|model-train MODEL BATCH SIZE  (any torchvision builder)
 Prints one JSON object of metrics (one measurement; the Swift harness interleaves runs and takes
 medians). Exits 2 with a note on stderr when torch/torchvision are missing.
 """
@@ -90,8 +91,48 @@ def resnet18_train():
             "maxrss MB (process)": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
+def model_infer(name, batch, size):
+    m = getattr(torchvision.models, name)().eval()
+    x = torch.randn(batch, 3, size, size)
+    with torch.no_grad():
+        t = timed(lambda: m(x))
+    return {"images/s": batch / t}
+
+
+def model_train(name, batch, size):
+    m = getattr(torchvision.models, name)(num_classes=10).train()
+    x = torch.randn(batch, 3, size, size)
+    y = torch.randint(0, 10, (batch,))
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step():
+        m.zero_grad(set_to_none=False)
+        out = m(x)
+        loss_fn(out if torch.is_tensor(out) else out[0], y).backward()
+
+    step()
+    t = timed(step, warmup=0)
+    params = {p.data_ptr() for p in m.parameters()}
+    seen = {}
+
+    def pack(t):
+        if t.data_ptr() not in params:
+            seen[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = m(x)
+        loss = loss_fn(out if torch.is_tensor(out) else out[0], y)
+    loss.backward()
+    return {"images/s": batch / t, "saved-for-backward MB": sum(seen.values()) / 1e6}
+
+
 fns = {"sgemm": sgemm, "conv": conv, "resnet18-infer": resnet18_infer, "resnet18-train": resnet18_train}
 if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] in ("model-infer", "model-train"):
+        f = model_infer if sys.argv[1] == "model-infer" else model_train
+        print(json.dumps(f(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))))
+        sys.exit(0)
     if len(sys.argv) != 2 or sys.argv[1] not in fns:
         print(__doc__, file=sys.stderr)
         sys.exit(1)

@@ -6,7 +6,7 @@ import Foundation
 // (Benchmarks/python/engine_bench.py, run as a child process between our own runs).
 
 /// Runs `engine_bench.py NAME` in the torch venv; nil (with a note, once) when torch is missing.
-func torchMetrics(_ name: String) -> [(String, Double)]? {
+func torchMetrics(_ name: String, _ extra: String...) -> [(String, Double)]? {
     let venv = ProcessInfo.processInfo.environment["CONVLENS_TORCH_VENV"] ?? "/work/torch-venv"
     let python = venv + "/bin/python"
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -14,7 +14,7 @@ func torchMetrics(_ name: String) -> [(String, Double)]? {
     guard FileManager.default.isExecutableFile(atPath: python) else { return nil }
     let p = Process()
     p.executableURL = URL(fileURLWithPath: python)
-    p.arguments = [script, name]
+    p.arguments = [script, name] + extra
     let out = Pipe()
     p.standardOutput = out
     p.standardError = FileHandle.nullDevice
