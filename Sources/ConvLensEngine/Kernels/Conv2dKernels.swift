@@ -28,9 +28,11 @@ public struct ConvGeometry: Sendable {
     /// Floats of the scratch buffer: unbatched, the columns [K, tileRows·OW] of one band; batched,
     /// the columns [K, B·OH·OW] plus the GEMM output [OC, B·OH·OW].
     /// When the passes split the batch over two threads (see Conv2dSplit.swift), each thread's
-    /// share follows the same layout, one after the other.
+    /// share follows the same layout, one after the other. The direct kernels (`usesDirect`,
+    /// Conv2dDepthwise.swift) need one share of padded planes per ConvLens thread.
     public var colCount: Int {
-        max(serialColCount, splitsBatch ? batchParts * partColCount + (batchParts - 1) * (oc * k + oc) : 0)
+        if usesDirect { return BLAS.threads * directShareCount }
+        return max(serialColCount, splitsBatch ? batchParts * partColCount + (batchParts - 1) * (oc * k + oc) : 0)
     }
     /// Floats one thread's scratch needs for this geometry.
     var serialColCount: Int {
@@ -170,16 +172,19 @@ func col2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g
     }
 }
 
-/// y[N, OC, OH, OW] = conv(x[N, C, H, W], weight[OC, CG, KH, KW]) + bias[OC].
+/// y[N, OC, OH, OW] = conv(x[N, C, H, W], weight[OC, CG, KH, KW]) + bias[OC]: depthwise and
+/// narrow grouped geometries (`usesDirect`) by the direct kernels, the others by im2col + GEMM.
 /// `col` holds at least g.colCount floats. Returns the multiply-accumulates performed.
 @discardableResult
 func conv2dForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                    _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) -> Int {
+    if g.usesDirect { return directConvForward(y, x, weight, bias, g, col: col) }
     if g.splitsBatch { return conv2dForwardSplit(y, x, weight, bias, g, col: col) }
     return conv2dForwardImages(y, x, weight, bias, g, col: col, parallel: true)
 }
 
-/// The forward pass over all of g's images on the calling thread; `parallel` lets im2col use two threads.
+/// The im2col + GEMM forward pass over all of g's images on the calling thread (any geometry,
+/// `usesDirect` ones too: tests compare the direct kernels with it); `parallel` lets im2col use two threads.
 func conv2dForwardImages(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                          _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>, parallel: Bool) -> Int {
     if g.winograd { return conv2dForwardWinograd(y, x, weight, bias, g, col: col, parallel: parallel) }
@@ -211,15 +216,18 @@ func conv2dForwardImages(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Fl
     return macs
 }
 
-/// Accumulates dx[N, C, H, W] (if wanted), dweight[OC, CG, KH, KW], dbias[OC] (if any) from dy[N, OC, OH, OW].
+/// Accumulates dx[N, C, H, W] (if wanted), dweight[OC, CG, KH, KW], dbias[OC] (if any) from dy[N, OC, OH, OW]
+/// (`usesDirect` geometries by the direct kernels).
 func conv2dBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
                     _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                     _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) {
+    if g.usesDirect { return directConvBackward(dx, dweight, dbias, dy, x, weight, g, col: col) }
     if g.splitsBatch { return conv2dBackwardSplit(dx, dweight, dbias, dy, x, weight, g, col: col) }
     conv2dBackwardImages(dx, dweight, dbias, dy, x, weight, g, col: col, parallel: true)
 }
 
-/// The backward pass over all of g's images on the calling thread; `parallel` lets im2col/col2im use two threads.
+/// The im2col + GEMM backward pass over all of g's images on the calling thread (any geometry);
+/// `parallel` lets im2col/col2im use two threads.
 func conv2dBackwardImages(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
                           _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                           _ g: ConvGeometry, col: UnsafeMutablePointer<Float>, parallel: Bool) {

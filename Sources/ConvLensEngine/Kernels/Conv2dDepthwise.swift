@@ -1,0 +1,262 @@
+import Foundation
+
+// Depthwise and narrow grouped Conv2d as direct kernels: no im2col, no GEMM. MobileNet's,
+// EfficientNet's, ShuffleNet's and ConvNeXt's depthwise convolutions (G = C) are a handful of
+// multiply-adds per output, far too few for a GEMM per image and group to pay its way.
+// Legend: N batch, C input channels, H W input size, OC output channels, OH OW output size,
+// KH KW kernel, G groups, CG = C/G, OCG = OC/G (the channel multiplier M = OC/C when G = C),
+// K = CG·KH·KW taps per output channel; sh sw stride, ph pw padding, dh dw dilation.
+//
+// Each group's planes are first copied into a zero-padded scratch (per thread, in `col`), so the
+// loops over the interior and the padded border are one and the same, with no bounds tests:
+//
+//   xP[CG, HP, sw, WQ]   the group's input, padded and split by column phase: row r, phase q,
+//                        index t holds x[r − ph, sw·t + q − pw] (0 outside the input). Tap (i, j)
+//                        of output (oy, ox) is xP[oy·sh + i·dh, (j·dw) mod sw, ox + ⌊j·dw / sw⌋]:
+//                        contiguous in ox whatever the stride, so eight outputs are one load.
+//   dyP[OCG, RY, CX]     the group's output gradient, padded: dyP[ρ, τ] = dy[ρ + oyMin, τ + oxMin].
+//
+// Forward and input gradient are both "Σ over taps of weight · a shifted load" (`tapRow`):
+//   y[o, oy, ox]   = b[o] + Σ_{ci,i,j} w[o, ci, i, j] · xP[ci, oy·sh + i·dh, …]
+//   dx[ci, iy, ix] += Σ_{o,i,j} w[o, ci, i, j] · dy[o, (iy + ph − i·dh)/sh, (ix + pw − j·dw)/sw]
+// where the input gradient's sum runs over the taps whose divisions are exact: the input
+// positions with the same phase ((iy + ph) mod sh, (ix + pw) mod sw) share one list of taps, and
+// consecutive positions of a phase read consecutive dy columns.
+//   dw[o, ci, i, j] += Σ_{n,oy,ox} dy[n, o, oy, ox] · xP[ci, oy·sh + i·dh, …] (eight running sums per tap).
+
+extension ConvGeometry {
+    /// The convolution runs this file's direct kernels: grouped (G > 1) with at most
+    /// `directMaxGroupChannels` input channels per group, so every depthwise convolution (CG = 1).
+    public var usesDirect: Bool { groups > 1 && cg <= Self.directMaxGroupChannels }
+    /// Widest groups the direct kernels take; wider ones run im2col + GEMM per group.
+    static let directMaxGroupChannels = 8
+    /// Floats of one thread's scratch for the direct kernels: xP then dyP.
+    var directShareCount: Int {
+        let l = DirectLayout(self)
+        return cg * l.xPlane + ocg * l.dyPlane
+    }
+}
+
+/// The padded scratch layouts and tap tables of one direct convolution (see the file's header).
+struct DirectLayout {
+    /// xP: rows HP, phase row length WQ, row stride sw·WQ, plane HP·sw·WQ.
+    let hp, wq, ld, xPlane: Int
+    /// dyP: the dy row and column at its origin, rows RY, row stride CX, plane RY·CX.
+    let oyMin, oxMin, ry, cx, dyPlane: Int
+    /// Forward taps k = (ci·KH + i)·KW + j (the weight's own order): the offset in xP from output
+    /// (0, 0)'s position to its tap k.
+    let taps: [Int]
+    /// Input-gradient taps of phase (qy, qx), index qy·sw + qx: entries phaseStart[p] ..< phaseStart[p + 1]
+    /// of `phaseOffsets` (in dyP, from the position of (a, t) = ((iy + ph)/sh, (ix + pw)/sw)) and
+    /// `phaseWeights` (o·K + i·KW + j: add ci·KH·KW and the group's first filter for the weight's index).
+    let phaseStart: [Int], phaseOffsets: [Int], phaseWeights: [Int]
+
+    init(_ g: ConvGeometry) {
+        hp = (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1
+        wq = (g.ow + 7) / 8 * 8 + (g.kw - 1) * g.dw / g.sw          // room for the last 8-wide load
+        ld = g.sw * wq
+        xPlane = hp * ld
+        var taps: [Int] = []
+        for ci in 0..<g.cg {
+            for i in 0..<g.kh {
+                for j in 0..<g.kw { taps.append(ci * xPlane + i * g.dh * ld + (j * g.dw) % g.sw * wq + j * g.dw / g.sw) }
+            }
+        }
+        self.taps = taps
+        let di = (g.kh - 1) * g.dh / g.sh, dj = (g.kw - 1) * g.dw / g.sw       // the largest row and column shifts
+        oyMin = g.ph / g.sh - di
+        oxMin = g.pw / g.sw - dj
+        ry = (g.h - 1 + g.ph) / g.sh - oyMin + 1
+        cx = (g.w - 1 + g.pw) / g.sw - oxMin + 8
+        dyPlane = ry * cx
+        var start = [0], offsets: [Int] = [], weights: [Int] = []
+        for qy in 0..<g.sh {
+            for qx in 0..<g.sw {
+                for o in 0..<g.ocg {
+                    for i in 0..<g.kh where i * g.dh % g.sh == qy {
+                        for j in 0..<g.kw where j * g.dw % g.sw == qx {
+                            offsets.append(o * dyPlane - (i * g.dh - qy) / g.sh * cx - (j * g.dw - qx) / g.sw)
+                            weights.append(o * g.k + i * g.kw + j)
+                        }
+                    }
+                }
+                start.append(offsets.count)
+            }
+        }
+        (phaseStart, phaseOffsets, phaseWeights) = (start, offsets, weights)
+    }
+}
+
+@inline(__always)
+func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+
+@inline(__always)
+func store8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
+
+/// out[t] = bias + Σ_q wk[q]·src[taps[q] + t] for t in 0..<count, or out[t] += that sum
+/// (`accumulate`, bias 0). Thirty-two outputs at a time, then eight; reads src up to
+/// taps[q] + ⌈count/8⌉·8 − 1, writes out only below count.
+@inline(__always)
+func tapRow(_ out: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ taps: UnsafePointer<Int>, _ wk: UnsafePointer<Float>,
+            taps k: Int, count: Int, bias: Float, accumulate: Bool) {
+    var t = 0
+    while t &+ 32 <= count {
+        var a0 = SIMD8<Float>(repeating: bias), a1 = a0, a2 = a0, a3 = a0
+        if accumulate { a0 = load8(out + t); a1 = load8(out + t + 8); a2 = load8(out + t + 16); a3 = load8(out + t + 24) }
+        let s = src + t
+        for q in 0..<k {
+            let wv = SIMD8<Float>(repeating: wk[q]), p = s + taps[q]
+            a0 += wv * load8(p); a1 += wv * load8(p + 8); a2 += wv * load8(p + 16); a3 += wv * load8(p + 24)
+        }
+        store8(out + t, a0); store8(out + t + 8, a1); store8(out + t + 16, a2); store8(out + t + 24, a3)
+        t &+= 32
+    }
+    while t < count {
+        let n = min(8, count &- t)
+        var a = SIMD8<Float>(repeating: bias)
+        if accumulate {
+            if n == 8 { a = load8(out + t) } else { for l in 0..<n { a[l] = out[t &+ l] } }
+        }
+        let s = src + t
+        for q in 0..<k { a += SIMD8<Float>(repeating: wk[q]) * load8(s + taps[q]) }
+        if n == 8 { store8(out + t, a) } else { for l in 0..<n { out[t &+ l] = a[l] } }
+        t &+= 8
+    }
+}
+
+/// dst[rows, s, wq] from src[h, w]: row r, phase q, index t holds src[r + r0, s·t + q + c0], 0 outside src.
+func padPlane(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, h: Int, w: Int,
+              rows: Int, r0: Int, s: Int, wq: Int, c0: Int) {
+    for r in 0..<rows {
+        let sr = r + r0, d = dst + r * s * wq
+        guard sr >= 0 && sr < h else { d.update(repeating: 0, count: s * wq); continue }
+        let row = src + sr * w
+        for q in 0..<s {
+            let (lo, hi) = validRange(off: q + c0, stride: s, size: w, count: wq)
+            let dq = d + q * wq, from = row + (q + c0)
+            zeroFew(dq, lo)
+            if s == 1 {
+                for t in lo..<hi { dq[t] = from[t] }
+            } else {
+                for t in lo..<hi { dq[t] = from[t &* s] }
+            }
+            zeroFew(dq + hi, wq - hi)
+        }
+    }
+}
+
+/// y[N, OC, OH, OW] = conv(x[N, C, H, W], weight[OC, CG, KH, KW]) + bias[OC] for `usesDirect`
+/// geometries, the (image, group) pairs split over ConvLens's threads. `col` holds g.colCount
+/// floats. Returns the multiply-accumulates (N·OC·OH·OW·K).
+func directConvForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                       _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) -> Int {
+    let l = DirectLayout(g), share = g.directShareCount
+    l.taps.withUnsafeBufferPointer { taps in
+        let taps = taps.baseAddress!
+        parallelParts(g.n * g.groups, work: g.macs) { part, items in
+            let xp = col + part * share
+            for item in items {
+                let n = item / g.groups, grp = item % g.groups
+                for ci in 0..<g.cg {
+                    padPlane(xp + ci * l.xPlane, x + (n * g.c + grp * g.cg + ci) * g.h * g.w, h: g.h, w: g.w,
+                             rows: l.hp, r0: -g.ph, s: g.sw, wq: l.wq, c0: -g.pw)
+                }
+                for o in (grp * g.ocg)..<((grp + 1) * g.ocg) {
+                    let yo = y + (n * g.oc + o) * g.ohw, wk = weight + o * g.k, b = bias?[o] ?? 0
+                    for oy in 0..<g.oh {
+                        tapRow(yo + oy * g.ow, xp + oy * g.sh * l.ld, taps, wk, taps: g.k, count: g.ow, bias: b, accumulate: false)
+                    }
+                }
+            }
+        }
+    }
+    return g.macs
+}
+
+/// For `usesDirect` geometries: accumulates dx[N, C, H, W] (if wanted), dweight[OC, CG, KH, KW]
+/// and dbias[OC] (if any) from dy[N, OC, OH, OW]. The groups are split over ConvLens's threads,
+/// each running every image of its groups, so no two threads write the same gradient.
+func directConvBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
+                        _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                        _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) {
+    let l = DirectLayout(g), share = g.directShareCount
+    let phaseTaps = l.phaseWeights.count, rowLength = (g.w + g.sw - 1) / g.sw + 8
+    withUnsafePointers(l.taps, l.phaseStart, l.phaseOffsets, l.phaseWeights) { taps, phaseStart, phaseOffsets, phaseWeights in
+        parallelParts(g.groups, work: 2 * g.macs) { part, groups in
+            let xp = col + part * share, dyp = xp + g.cg * l.xPlane
+            withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: g.k) { acc in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: phaseTaps + rowLength) { buf in
+                let acc = acc.baseAddress!, wbuf = buf.baseAddress!, row = wbuf + phaseTaps
+                for grp in groups {
+                    for n in 0..<g.n {
+                        for ci in 0..<g.cg {
+                            padPlane(xp + ci * l.xPlane, x + (n * g.c + grp * g.cg + ci) * g.h * g.w, h: g.h, w: g.w,
+                                     rows: l.hp, r0: -g.ph, s: g.sw, wq: l.wq, c0: -g.pw)
+                        }
+                        // dweight[o] += Σ dy[n, o] · xP shifted by each tap; dbias[o] += Σ dy[n, o].
+                        for o in (grp * g.ocg)..<((grp + 1) * g.ocg) {
+                            let dyo = dy + (n * g.oc + o) * g.ohw
+                            acc.update(repeating: SIMD8<Float>(), count: g.k)
+                            for oy in 0..<g.oh {
+                                let d0 = dyo + oy * g.ow, s0 = xp + oy * g.sh * l.ld
+                                var t = 0
+                                while t < g.ow {
+                                    var d = SIMD8<Float>()
+                                    if t &+ 8 <= g.ow { d = load8(d0 + t) } else { for i in 0..<(g.ow &- t) { d[i] = d0[t &+ i] } }
+                                    let s = s0 + t
+                                    for q in 0..<g.k { acc[q] += d * load8(s + taps[q]) }
+                                    t &+= 8
+                                }
+                            }
+                            let dwo = dweight + o * g.k
+                            for q in 0..<g.k { dwo[q] += acc[q].sum() }
+                            if let dbias { dbias[o] += sum(dyo, count: g.ohw) }
+                        }
+                        guard let dx else { continue }
+                        for o in 0..<g.ocg {
+                            padPlane(dyp + o * l.dyPlane, dy + (n * g.oc + grp * g.ocg + o) * g.ohw, h: g.oh, w: g.ow,
+                                     rows: l.ry, r0: l.oyMin, s: 1, wq: l.cx, c0: l.oxMin)
+                        }
+                        for ci in 0..<g.cg {
+                            let wg = weight + grp * g.ocg * g.k + ci * g.kh * g.kw
+                            for p in 0..<phaseTaps { wbuf[p] = wg[phaseWeights[p]] }
+                            let dxc = dx + (n * g.c + grp * g.cg + ci) * g.h * g.w
+                            for iy in 0..<g.h {
+                                let (a, qy) = ((iy + g.ph) / g.sh, (iy + g.ph) % g.sh)
+                                let base = dyp + (a - l.oyMin) * l.cx - l.oxMin, dxr = dxc + iy * g.w
+                                for qx in 0..<g.sw {
+                                    let first = phaseStart[qy * g.sw + qx], count = phaseStart[qy * g.sw + qx + 1] - first
+                                    // The t with ix = sw·t + qx − pw in 0..<W.
+                                    let tlo = (g.pw - qx + g.sw - 1) / g.sw, last = g.w - 1 + g.pw - qx
+                                    guard count > 0, last >= 0, last / g.sw + 1 > tlo else { continue }
+                                    let tn = last / g.sw + 1 - tlo
+                                    if g.sw == 1 {
+                                        tapRow(dxr + (tlo - g.pw), base + tlo, phaseOffsets + first, wbuf + first,
+                                               taps: count, count: tn, bias: 0, accumulate: true)
+                                    } else {
+                                        tapRow(row, base + tlo, phaseOffsets + first, wbuf + first, taps: count, count: tn, bias: 0, accumulate: false)
+                                        let d = dxr + (tlo * g.sw + qx - g.pw)
+                                        for t in 0..<tn { d[t &* g.sw] += row[t] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            }
+        }
+    }
+}
+
+/// The base addresses of four arrays, for the duration of `body`.
+private func withUnsafePointers<R>(_ a: [Int], _ b: [Int], _ c: [Int], _ d: [Int],
+                                   _ body: (UnsafePointer<Int>, UnsafePointer<Int>, UnsafePointer<Int>, UnsafePointer<Int>) -> R) -> R {
+    a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+            c.withUnsafeBufferPointer { c in
+                d.withUnsafeBufferPointer { d in body(a.baseAddress!, b.baseAddress!, c.baseAddress!, d.baseAddress!) }
+            }
+        }
+    }
+}
