@@ -30,19 +30,33 @@ extension ConvGeometry {
     public var usesDirect: Bool { groups > 1 && cg <= Self.directMaxGroupChannels }
     /// Widest groups the direct kernels take; wider ones run im2col + GEMM per group.
     static let directMaxGroupChannels = 8
-    /// Floats of one thread's scratch for the direct kernels: xP then dyP.
+    /// Floats of one thread's scratch for the direct kernels: xP, dyP, dyL, then the output run.
     var directShareCount: Int {
         let l = DirectLayout(self)
-        return cg * l.xPlane + ocg * l.dyPlane
+        return cg * l.xPlane + ocg * l.dyPlane + l.dyLPlane + l.runLength
     }
 }
 
 /// The padded scratch layouts and tap tables of one direct convolution (see the file's header).
+/// Stride 1 (`flat`) treats a whole padded plane as one run: output (oy, ox) sits at oy·LD + ox
+/// of xP, so every tap is a fixed shift of the run and one call computes the plane eight outputs
+/// at a time, the padding columns between rows computed too and dropped when the run is copied
+/// out (small maps have short rows: 7–28 outputs, where row-by-row loops spend most of their
+/// time on the row's last, partial eight). Other strides go row by row.
 struct DirectLayout {
-    /// xP: rows HP, phase row length WQ, row stride sw·WQ, plane HP·sw·WQ.
+    let flat: Bool
+    /// xP: rows HP, phase row length WQ, row stride LD = sw·WQ, plane HP·LD + 8 (the run's last
+    /// eight-wide loads reach past the rows; kept zero).
     let hp, wq, ld, xPlane: Int
-    /// dyP: the dy row and column at its origin, rows RY, row stride CX, plane RY·CX.
+    /// dyP: the dy row and column at its origin, rows RY, row stride CX, plane RY·CX + 8.
     let oyMin, oxMin, ry, cx, dyPlane: Int
+    /// dyL[OH, DL]: one output channel's dy with rows DL apart, zero beyond OW (DL = LD when flat,
+    /// so that dyL and xP line up; else OW rounded up to eight), plane OH·DL + 8.
+    let dl, dyLPlane: Int
+    /// Floats of the output run (flat: the forward's or the input gradient's whole plane; else one
+    /// row), rounded up to eight (`tapRow` stores whole eights), and eight more (`copyRow` may read
+    /// eight floats from any row of it).
+    let runLength: Int
     /// Forward taps k = (ci·KH + i)·KW + j (the weight's own order): the offset in xP from output
     /// (0, 0)'s position to its tap k.
     let taps: [Int]
@@ -52,10 +66,11 @@ struct DirectLayout {
     let phaseStart: [Int], phaseOffsets: [Int], phaseWeights: [Int]
 
     init(_ g: ConvGeometry) {
+        flat = g.sh == 1 && g.sw == 1
         hp = (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1
-        wq = (g.ow + 7) / 8 * 8 + (g.kw - 1) * g.dw / g.sw          // room for the last 8-wide load
+        wq = (flat ? g.ow : (g.ow + 7) / 8 * 8) + (g.kw - 1) * g.dw / g.sw     // row: room for the last 8-wide load
         ld = g.sw * wq
-        xPlane = hp * ld
+        xPlane = hp * ld + 8
         var taps: [Int] = []
         for ci in 0..<g.cg {
             for i in 0..<g.kh {
@@ -67,8 +82,11 @@ struct DirectLayout {
         oyMin = g.ph / g.sh - di
         oxMin = g.pw / g.sw - dj
         ry = (g.h - 1 + g.ph) / g.sh - oyMin + 1
-        cx = (g.w - 1 + g.pw) / g.sw - oxMin + 8
-        dyPlane = ry * cx
+        cx = (g.w - 1 + g.pw) / g.sw - oxMin + (flat ? 1 : 8)
+        dyPlane = ry * cx + 8
+        dl = flat ? ld : (g.ow + 7) / 8 * 8
+        dyLPlane = g.oh * dl + 8
+        runLength = ((flat ? max((g.oh - 1) * ld + g.ow, (g.h - 1) * cx + g.w) : max(g.ow, (g.w + g.sw - 1) / g.sw)) + 7) / 8 * 8 + 8
         var start = [0], offsets: [Int] = [], weights: [Int] = []
         for qy in 0..<g.sh {
             for qx in 0..<g.sw {
@@ -93,16 +111,14 @@ func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).load
 @inline(__always)
 func store8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
 
-/// out[t] = bias + Σ_q wk[q]·src[taps[q] + t] for t in 0..<count, or out[t] += that sum
-/// (`accumulate`, bias 0). Thirty-two outputs at a time, then eight; reads src up to
-/// taps[q] + ⌈count/8⌉·8 − 1, writes out only below count.
+/// out[t] = bias + Σ_q wk[q]·src[taps[q] + t] for t in 0..<count: thirty-two outputs at a time,
+/// then eight; reads src up to taps[q] + ⌈count/8⌉·8 − 1 and writes out up to ⌈count/8⌉·8 − 1.
 @inline(__always)
 func tapRow(_ out: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ taps: UnsafePointer<Int>, _ wk: UnsafePointer<Float>,
-            taps k: Int, count: Int, bias: Float, accumulate: Bool) {
+            taps k: Int, count: Int, bias: Float) {
     var t = 0
     while t &+ 32 <= count {
         var a0 = SIMD8<Float>(repeating: bias), a1 = a0, a2 = a0, a3 = a0
-        if accumulate { a0 = load8(out + t); a1 = load8(out + t + 8); a2 = load8(out + t + 16); a3 = load8(out + t + 24) }
         let s = src + t
         for q in 0..<k {
             let wv = SIMD8<Float>(repeating: wk[q]), p = s + taps[q]
@@ -112,37 +128,85 @@ func tapRow(_ out: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ t
         t &+= 32
     }
     while t < count {
-        let n = min(8, count &- t)
         var a = SIMD8<Float>(repeating: bias)
-        if accumulate {
-            if n == 8 { a = load8(out + t) } else { for l in 0..<n { a[l] = out[t &+ l] } }
-        }
         let s = src + t
         for q in 0..<k { a += SIMD8<Float>(repeating: wk[q]) * load8(s + taps[q]) }
-        if n == 8 { store8(out + t, a) } else { for l in 0..<n { out[t &+ l] = a[l] } }
+        store8(out + t, a)
         t &+= 8
     }
 }
 
-/// dst[rows, s, wq] from src[h, w]: row r, phase q, index t holds src[r + r0, s·t + q + c0], 0 outside src.
+/// acc[q] += Σ_t d[t]·src[taps[q] + t] lane by lane, t in 0..<count by eights (count a multiple of
+/// eight), three taps at a time in registers so that each load of d serves three taps.
+@inline(__always)
+func tapDot(_ acc: UnsafeMutablePointer<SIMD8<Float>>, _ d: UnsafePointer<Float>, _ src: UnsafePointer<Float>,
+            _ taps: UnsafePointer<Int>, taps k: Int, count: Int) {
+    var q = 0
+    while q &+ 3 <= k {
+        var a0 = acc[q], a1 = acc[q &+ 1], a2 = acc[q &+ 2]
+        let p0 = src + taps[q], p1 = src + taps[q &+ 1], p2 = src + taps[q &+ 2]
+        var t = 0
+        while t < count {
+            let v = load8(d + t)
+            a0 += v * load8(p0 + t); a1 += v * load8(p1 + t); a2 += v * load8(p2 + t)
+            t &+= 8
+        }
+        acc[q] = a0; acc[q &+ 1] = a1; acc[q &+ 2] = a2
+        q &+= 3
+    }
+    while q < k {
+        var a = acc[q], t = 0
+        let p = src + taps[q]
+        while t < count { a += load8(d + t) * load8(p + t); t &+= 8 }
+        acc[q] = a
+        q &+= 1
+    }
+}
+
+/// dst[0..<n] = src[0..<n] by eight-float copies, the last overlapping the one before; rows
+/// shorter than eight by one eight-float copy when `spill` (8 floats may be read at src and
+/// written at dst: what lands past n is rewritten afterwards), else float by float.
+@inline(__always)
+func copyRow(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int, spill: Bool) {
+    if n >= 8 {
+        var t = 0
+        while t &+ 8 < n { store8(dst + t, load8(src + t)); t &+= 8 }
+        store8(dst + (n &- 8), load8(src + (n &- 8)))
+    } else if spill {
+        store8(dst, load8(src))
+    } else {
+        for t in 0..<n { dst[t] = src[t] }
+    }
+}
+
+/// dst[0..<n] += src[0..<n], eight at a time, then the rest.
+@inline(__always)
+func addRow(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+    var t = 0
+    while t &+ 8 <= n { store8(dst + t, load8(dst + t) + load8(src + t)); t &+= 8 }
+    while t < n { dst[t] += src[t]; t &+= 1 }
+}
+
+/// dst[rows, s, wq] from src[h, w]: row r, phase q, index t holds src[r + r0, s·t + q + c0], 0 outside
+/// src; then `tail` more zeros.
 func padPlane(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, h: Int, w: Int,
-              rows: Int, r0: Int, s: Int, wq: Int, c0: Int) {
-    for r in 0..<rows {
-        let sr = r + r0, d = dst + r * s * wq
-        guard sr >= 0 && sr < h else { d.update(repeating: 0, count: s * wq); continue }
-        let row = src + sr * w
-        for q in 0..<s {
-            let (lo, hi) = validRange(off: q + c0, stride: s, size: w, count: wq)
-            let dq = d + q * wq, from = row + (q + c0)
+              rows: Int, r0: Int, s: Int, wq: Int, c0: Int, tail: Int) {
+    for q in 0..<s {
+        let (lo, hi) = validRange(off: q + c0, stride: s, size: w, count: wq)     // once per phase: divisions are slow
+        for r in 0..<rows {
+            let sr = r &+ r0, dq = dst + (r &* s &+ q) &* wq
+            guard sr >= 0 && sr < h else { dq.update(repeating: 0, count: wq); continue }
+            let from = src + (sr &* w &+ q &+ c0)
             zeroFew(dq, lo)
             if s == 1 {
-                for t in lo..<hi { dq[t] = from[t] }
+                copyRow(dq + lo, from + lo, hi - lo, spill: sr < h - 1)     // a spill lands where zeroFew and later rows write
             } else {
                 for t in lo..<hi { dq[t] = from[t &* s] }
             }
             zeroFew(dq + hi, wq - hi)
         }
     }
+    zeroFew(dst + rows * s * wq, tail)
 }
 
 /// y[N, OC, OH, OW] = conv(x[N, C, H, W], weight[OC, CG, KH, KW]) + bias[OC] for `usesDirect`
@@ -154,17 +218,27 @@ func directConvForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
     l.taps.withUnsafeBufferPointer { taps in
         let taps = taps.baseAddress!
         parallelParts(g.n * g.groups, work: g.macs) { part, items in
-            let xp = col + part * share
+            let xp = col + part * share, run = xp + (share - l.runLength)
             for item in items {
                 let n = item / g.groups, grp = item % g.groups
                 for ci in 0..<g.cg {
                     padPlane(xp + ci * l.xPlane, x + (n * g.c + grp * g.cg + ci) * g.h * g.w, h: g.h, w: g.w,
-                             rows: l.hp, r0: -g.ph, s: g.sw, wq: l.wq, c0: -g.pw)
+                             rows: l.hp, r0: -g.ph, s: g.sw, wq: l.wq, c0: -g.pw, tail: 8)
                 }
                 for o in (grp * g.ocg)..<((grp + 1) * g.ocg) {
                     let yo = y + (n * g.oc + o) * g.ohw, wk = weight + o * g.k, b = bias?[o] ?? 0
-                    for oy in 0..<g.oh {
-                        tapRow(yo + oy * g.ow, xp + oy * g.sh * l.ld, taps, wk, taps: g.k, count: g.ow, bias: b, accumulate: false)
+                    if l.flat {
+                        // The plane as one run over xP's rows, then its OW-wide rows copied out.
+                        tapRow(run, xp, taps, wk, taps: g.k, count: (g.oh - 1) * l.ld + g.ow, bias: b)
+                        for oy in 0..<g.oh {
+                            let d = yo + oy * g.ow, r = run + oy * l.ld
+                            copyRow(d, r, g.ow, spill: oy < g.oh - 1)
+                        }
+                    } else {
+                        for oy in 0..<g.oh {
+                            tapRow(run, xp + oy * g.sh * l.ld, taps, wk, taps: g.k, count: g.ow, bias: b)
+                            copyRow(yo + oy * g.ow, run, g.ow, spill: oy < g.oh - 1)
+                        }
                     }
                 }
             }
@@ -180,33 +254,28 @@ func directConvBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMut
                         _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                         _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) {
     let l = DirectLayout(g), share = g.directShareCount
-    let phaseTaps = l.phaseWeights.count, rowLength = (g.w + g.sw - 1) / g.sw + 8
+    let phaseTaps = l.phaseWeights.count
     withUnsafePointers(l.taps, l.phaseStart, l.phaseOffsets, l.phaseWeights) { taps, phaseStart, phaseOffsets, phaseWeights in
         parallelParts(g.groups, work: 2 * g.macs) { part, groups in
-            let xp = col + part * share, dyp = xp + g.cg * l.xPlane
+            let xp = col + part * share, dyp = xp + g.cg * l.xPlane, dyl = dyp + g.ocg * l.dyPlane, run = dyl + l.dyLPlane
             withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: g.k) { acc in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: phaseTaps + rowLength) { buf in
-                let acc = acc.baseAddress!, wbuf = buf.baseAddress!, row = wbuf + phaseTaps
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: phaseTaps) { wbuf in
+                let acc = acc.baseAddress!, wbuf = wbuf.baseAddress!
                 for grp in groups {
                     for n in 0..<g.n {
                         for ci in 0..<g.cg {
                             padPlane(xp + ci * l.xPlane, x + (n * g.c + grp * g.cg + ci) * g.h * g.w, h: g.h, w: g.w,
-                                     rows: l.hp, r0: -g.ph, s: g.sw, wq: l.wq, c0: -g.pw)
+                                     rows: l.hp, r0: -g.ph, s: g.sw, wq: l.wq, c0: -g.pw, tail: 8)
                         }
                         // dweight[o] += Σ dy[n, o] · xP shifted by each tap; dbias[o] += Σ dy[n, o].
                         for o in (grp * g.ocg)..<((grp + 1) * g.ocg) {
                             let dyo = dy + (n * g.oc + o) * g.ohw
+                            padPlane(dyl, dyo, h: g.oh, w: g.ow, rows: g.oh, r0: 0, s: 1, wq: l.dl, c0: 0, tail: 8)
                             acc.update(repeating: SIMD8<Float>(), count: g.k)
-                            for oy in 0..<g.oh {
-                                let d0 = dyo + oy * g.ow, s0 = xp + oy * g.sh * l.ld
-                                var t = 0
-                                while t < g.ow {
-                                    var d = SIMD8<Float>()
-                                    if t &+ 8 <= g.ow { d = load8(d0 + t) } else { for i in 0..<(g.ow &- t) { d[i] = d0[t &+ i] } }
-                                    let s = s0 + t
-                                    for q in 0..<g.k { acc[q] += d * load8(s + taps[q]) }
-                                    t &+= 8
-                                }
+                            if l.flat {
+                                tapDot(acc, dyl, xp, taps, taps: g.k, count: ((g.oh - 1) * l.ld + g.ow + 7) / 8 * 8)
+                            } else {
+                                for oy in 0..<g.oh { tapDot(acc, dyl + oy * l.dl, xp + oy * g.sh * l.ld, taps, taps: g.k, count: l.dl) }
                             }
                             let dwo = dweight + o * g.k
                             for q in 0..<g.k { dwo[q] += acc[q].sum() }
@@ -215,12 +284,22 @@ func directConvBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMut
                         guard let dx else { continue }
                         for o in 0..<g.ocg {
                             padPlane(dyp + o * l.dyPlane, dy + (n * g.oc + grp * g.ocg + o) * g.ohw, h: g.oh, w: g.ow,
-                                     rows: l.ry, r0: l.oyMin, s: 1, wq: l.cx, c0: l.oxMin)
+                                     rows: l.ry, r0: l.oyMin, s: 1, wq: l.cx, c0: l.oxMin, tail: 8)
                         }
                         for ci in 0..<g.cg {
                             let wg = weight + grp * g.ocg * g.k + ci * g.kh * g.kw
                             for p in 0..<phaseTaps { wbuf[p] = wg[phaseWeights[p]] }
                             let dxc = dx + (n * g.c + grp * g.cg + ci) * g.h * g.w
+                            if l.flat {
+                                // One run over dyP's rows from input (0, 0)'s position, then added to dx row by row.
+                                let base = dyp + (g.ph - l.oyMin) * l.cx + (g.pw - l.oxMin)
+                                tapRow(run, base, phaseOffsets, wbuf, taps: phaseTaps, count: (g.h - 1) * l.cx + g.w, bias: 0)
+                                for iy in 0..<g.h {
+                                    let d = dxc + iy * g.w, r = run + iy * l.cx
+                                    addRow(d, r, g.w)
+                                }
+                                continue
+                            }
                             for iy in 0..<g.h {
                                 let (a, qy) = ((iy + g.ph) / g.sh, (iy + g.ph) % g.sh)
                                 let base = dyp + (a - l.oyMin) * l.cx - l.oxMin, dxr = dxc + iy * g.w
@@ -230,14 +309,9 @@ func directConvBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMut
                                     let tlo = (g.pw - qx + g.sw - 1) / g.sw, last = g.w - 1 + g.pw - qx
                                     guard count > 0, last >= 0, last / g.sw + 1 > tlo else { continue }
                                     let tn = last / g.sw + 1 - tlo
-                                    if g.sw == 1 {
-                                        tapRow(dxr + (tlo - g.pw), base + tlo, phaseOffsets + first, wbuf + first,
-                                               taps: count, count: tn, bias: 0, accumulate: true)
-                                    } else {
-                                        tapRow(row, base + tlo, phaseOffsets + first, wbuf + first, taps: count, count: tn, bias: 0, accumulate: false)
-                                        let d = dxr + (tlo * g.sw + qx - g.pw)
-                                        for t in 0..<tn { d[t &* g.sw] += row[t] }
-                                    }
+                                    tapRow(run, base + tlo, phaseOffsets + first, wbuf + first, taps: count, count: tn, bias: 0)
+                                    let d = dxr + (tlo * g.sw + qx - g.pw)
+                                    for t in 0..<tn { d[t &* g.sw] += run[t] }
                                 }
                             }
                         }

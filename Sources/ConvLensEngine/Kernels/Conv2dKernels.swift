@@ -291,4 +291,11 @@ public enum Kernels {
     public static func conv2dForward(_ y: Tensor, _ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, _ g: ConvGeometry, col: Tensor) -> Int {
         ConvLensEngine.conv2dForward(y.data, x.data, weight.data, bias.map { UnsafePointer($0.data) }, g, col: col.data)
     }
+
+    /// dx += ∂/∂x, dweight += ∂/∂weight, dbias += ∂/∂bias of Σ y·dy (dx and dbias when given).
+    /// `col` needs `g.colCount` floats.
+    public static func conv2dBackward(dx: Tensor?, dweight: Tensor, dbias: Tensor? = nil, _ dy: Tensor, _ x: Tensor, _ weight: Tensor,
+                                      _ g: ConvGeometry, col: Tensor) {
+        ConvLensEngine.conv2dBackward(dx?.data, dweight.data, dbias?.data, dy.data, x.data, weight.data, g, col: col.data)
+    }
 }
