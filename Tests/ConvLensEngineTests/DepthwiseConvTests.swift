@@ -4,10 +4,12 @@ import Testing
 import TestSupport
 @testable import ConvLensEngine
 
-/// The direct depthwise and narrow grouped kernels (Conv2dDepthwise.swift). Oracles:
+/// The direct depthwise kernels (Conv2dDepthwise.swift) and grouped convolutions. Oracles:
 /// ops_modern.safetensors (PyTorch, float64, stored as float32) for every convolution case there,
 /// within 1e-5 relative error for y, gx, gw, gb through the engine's dispatch (conv2dForward and
-/// conv2dBackward); and the im2col + GEMM per-group path on random geometries.
+/// conv2dBackward) and, for grouped cases, through the direct kernels too (they take any group
+/// width; the engine uses them for depthwise only); and the im2col + GEMM loop over images and
+/// groups (one image per GEMM) on random geometries.
 struct DepthwiseConvTests {
     static let file: SafeTensors = try! SafeTensors.read(EnginePaths.vectors("ops_modern"))
     static let cases: [String] = file.metadata.keys.sorted().filter { name in
@@ -36,18 +38,24 @@ struct DepthwiseConvTests {
                            stride: pair("stride", 1), padding: pair("padding", 0), dilation: pair("dilation", 1),
                            groups: groups, bias: b != nil)
         let g = ConvGeometry(input: x.shape, output: try layer.outputShape([x.shape]), layer: layer)
-        #expect(g.usesDirect == (groups > 1), "\(name) runs the direct kernels")
-        let col = Tensor(zeros: [max(g.colCount, 1)])
-        let y = Tensor(zeros: yRef.shape), gx = Tensor(zeros: x.shape), gw = Tensor(zeros: w.shape), gb = b.map { Tensor(zeros: $0.shape) }
-        let macs = conv2dForward(y.data, x.data, w.data, b?.data, g, col: col.data)
-        #expect(macs == layer.macs(LayerCall(inputs: [x.shape], output: yRef.shape, training: false, isModule: true)))
-        conv2dBackward(gx.data, gw.data, gb?.data, gy.data, x.data, w.data, g, col: col.data)
-        var checks = [("y", y, yRef), ("gx", gx, try f.tensor("\(name).gx")), ("gw", gw, try f.tensor("\(name).gw"))]
-        if let gb { checks.append(("gb", gb, try f.tensor("\(name).gb"))) }
-        for (what, got, want) in checks {
-            #expect(got.shape == want.shape, "\(name).\(what) shape")
-            let err = relativeError(got, want)
-            #expect(err <= 1e-5, "\(name).\(what): relative error \(err)")
+        #expect(g.usesDirect == (groups > 1 && groups == x.shape[1]), "\(name) runs the direct kernels")
+        let macsRef = layer.macs(LayerCall(inputs: [x.shape], output: yRef.shape, training: false, isModule: true))
+        let refs = [try f.tensor("\(name).gx"), try f.tensor("\(name).gw")] + (b != nil ? [try f.tensor("\(name).gb")] : [])
+        for direct in groups > 1 && !g.usesDirect ? [false, true] : [g.usesDirect] {
+            let col = Tensor(zeros: [max(direct ? BLAS.threads * g.directShareCount : g.colCount, 1)])
+            let y = Tensor(zeros: yRef.shape), gx = Tensor(zeros: x.shape), gw = Tensor(zeros: w.shape), gb = b.map { Tensor(zeros: $0.shape) }
+            let macs = direct ? directConvForward(y.data, x.data, w.data, b?.data, g, col: col.data)
+                              : conv2dForward(y.data, x.data, w.data, b?.data, g, col: col.data)
+            #expect(macs == macsRef)
+            if direct { directConvBackward(gx.data, gw.data, gb?.data, gy.data, x.data, w.data, g, col: col.data) }
+            else { conv2dBackward(gx.data, gw.data, gb?.data, gy.data, x.data, w.data, g, col: col.data) }
+            let got = [y, gx, gw] + (gb.map { [$0] } ?? []), want = [yRef] + refs
+            for (i, what) in ["y", "gx", "gw", "gb"].prefix(got.count).enumerated() {
+                let (got, want) = (got[i], want[i])
+                #expect(got.shape == want.shape, "\(name).\(what) shape")
+                let err = relativeError(got, want)
+                #expect(err <= 1e-5, "\(name).\(what)\(direct ? " (direct)" : ""): relative error \(err)")
+            }
         }
     }
 
@@ -78,18 +86,23 @@ struct DepthwiseConvTests {
         Case(n: 2, c: 8, groups: 4, oc: 8, h: 9, w: 10, kh: 3, kw: 3, s: 1, p: 1, d: 1),     // grouped, CG = 2
         Case(n: 3, c: 16, groups: 4, oc: 12, h: 11, w: 7, kh: 3, kw: 3, s: 2, p: 1, d: 1),   // CG = 4, OCG = 3
         Case(n: 2, c: 32, groups: 4, oc: 32, h: 14, w: 14, kh: 3, kw: 3, s: 1, p: 1, d: 1),  // CG = 8, parallel
-        Case(n: 2, c: 32, groups: 2, oc: 16, h: 8, w: 9, kh: 3, kw: 3, s: 1, p: 1, d: 1),    // CG = 16: im2col + GEMM
+        Case(n: 3, c: 32, groups: 2, oc: 16, h: 8, w: 9, kh: 3, kw: 3, s: 1, p: 1, d: 1),    // CG = 16
+        Case(n: 1, c: 12, groups: 3, oc: 6, h: 10, w: 10, kh: 5, kw: 5, s: 2, p: 2, d: 1),   // one image
     ]
 
-    /// Forward and backward of the engine's dispatch agree with the im2col + GEMM per-group
-    /// path within 1e-5, and the backward accumulates into gradients that already hold values.
+    /// The engine's dispatch (direct kernels for depthwise; GEMMs per group, batched over the
+    /// images on small maps, otherwise), and for grouped geometries the direct kernels as well,
+    /// agree with the im2col + GEMM loop over images and groups within 1e-5; the backward
+    /// accumulates into gradients that already hold values.
     @Test(arguments: randomCases)
     func directMatchesGEMM(_ t: Case) throws {
         let layer = Conv2d(inChannels: t.c, outChannels: t.oc, kernelSize: [t.kh, t.kw], stride: [t.s, t.s],
                            padding: [t.p, t.p], dilation: [t.d, t.d], groups: t.groups, bias: t.bias)
         let xShape = [t.n, t.c, t.h, t.w], yShape = try layer.outputShape([xShape])
         let g = ConvGeometry(input: xShape, output: yShape, layer: layer)
-        #expect(g.usesDirect == (t.c / t.groups <= 8))
+        #expect(g.usesDirect == (t.groups == t.c))
+        var perImage = g
+        perImage.imagesPerGEMM = 1
         var seed: UInt32 = 2024
         func random(_ shape: [Int]) -> Tensor {
             let r = Tensor(zeros: shape)
@@ -98,25 +111,35 @@ struct DepthwiseConvTests {
         }
         let x = random(xShape), w = random([t.oc, t.c / t.groups, t.kh, t.kw]), b = t.bias ? random([t.oc]) : nil
         let dy = random(yShape), dx0 = random(xShape), dw0 = random(w.shape), db0 = random([t.oc])
-        let col = Tensor(zeros: [max(g.colCount, 1)]), refCol = Tensor(zeros: [max(g.serialColCount, 1)])
-
-        let y = Tensor(zeros: yShape), yRef = Tensor(zeros: yShape)
-        let macs = conv2dForward(y.data, x.data, w.data, b?.data, g, col: col.data)
-        let refMACs = conv2dForwardImages(yRef.data, x.data, w.data, b?.data, g, col: refCol.data, parallel: false)
-        #expect(macs == refMACs && macs == g.macs)
-        #expect(relativeError(y, yRef) <= 1e-5, "y: \(relativeError(y, yRef))")
-
+        let refCol = Tensor(zeros: [max(perImage.serialColCount, 1)])
+        let yRef = Tensor(zeros: yShape)
+        let refMACs = conv2dForwardImages(yRef.data, x.data, w.data, b?.data, perImage, col: refCol.data, parallel: false)
+        #expect(refMACs == g.macs)
         func copy(_ a: Tensor) -> Tensor { Tensor(shape: a.shape, values: a.values) }
-        let (dx, dw, db) = (copy(dx0), copy(dw0), copy(db0)), (dxRef, dwRef, dbRef) = (copy(dx0), copy(dw0), copy(db0))
-        conv2dBackward(dx.data, dw.data, t.bias ? db.data : nil, dy.data, x.data, w.data, g, col: col.data)
-        conv2dBackwardImages(dxRef.data, dwRef.data, t.bias ? dbRef.data : nil, dy.data, x.data, w.data, g, col: refCol.data, parallel: false)
-        for (what, got, want) in [("dx", dx, dxRef), ("dw", dw, dwRef), ("db", db, dbRef)] {
-            let err = relativeError(got, want)
-            #expect(err <= 1e-5, "\(what): relative error \(err)")
+        let (dxRef, dwRef, dbRef) = (copy(dx0), copy(dw0), copy(db0))
+        conv2dBackwardImages(dxRef.data, dwRef.data, t.bias ? dbRef.data : nil, dy.data, x.data, w.data, perImage, col: refCol.data, parallel: false)
+
+        for direct in g.usesDirect ? [true] : [false, true] {
+            let col = Tensor(zeros: [max(direct ? BLAS.threads * g.directShareCount : g.colCount, 1)])
+            let y = Tensor(zeros: yShape)
+            let macs = direct ? directConvForward(y.data, x.data, w.data, b?.data, g, col: col.data)
+                              : conv2dForward(y.data, x.data, w.data, b?.data, g, col: col.data)
+            #expect(macs == g.macs)
+            #expect(relativeError(y, yRef) <= 1e-5, "y: \(relativeError(y, yRef))")
+            func backward(_ dx: Tensor?, _ dw: Tensor, _ db: Tensor?) {
+                if direct { directConvBackward(dx?.data, dw.data, db?.data, dy.data, x.data, w.data, g, col: col.data) }
+                else { conv2dBackward(dx?.data, dw.data, db?.data, dy.data, x.data, w.data, g, col: col.data) }
+            }
+            let (dx, dw, db) = (copy(dx0), copy(dw0), copy(db0))
+            backward(dx, dw, t.bias ? db : nil)
+            for (what, got, want) in [("dx", dx, dxRef), ("dw", dw, dwRef), ("db", db, dbRef)] {
+                let err = relativeError(got, want)
+                #expect(err <= 1e-5, "\(what)\(direct ? " (direct)" : ""): relative error \(err)")
+            }
+            // Without dx (the first layer's input needs none) the weight gradient is the same.
+            let dw2 = copy(dw0)
+            backward(nil, dw2, nil)
+            #expect(relativeError(dw2, dwRef) <= 1e-5)
         }
-        // Without dx (the first layer's input needs none) the weight gradient is the same.
-        let dw2 = copy(dw0)
-        conv2dBackward(nil, dw2.data, nil, dy.data, x.data, w.data, g, col: col.data)
-        #expect(relativeError(dw2, dwRef) <= 1e-5)
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
 
-// Depthwise and narrow grouped Conv2d as direct kernels: no im2col, no GEMM. MobileNet's,
-// EfficientNet's, ShuffleNet's and ConvNeXt's depthwise convolutions (G = C) are a handful of
-// multiply-adds per output, far too few for a GEMM per image and group to pay its way.
+// Depthwise Conv2d as direct kernels: no im2col, no GEMM. MobileNet's, EfficientNet's,
+// ShuffleNet's and ConvNeXt's depthwise convolutions (G = C) are a handful of multiply-adds per
+// output, far too few for a GEMM per image and group to pay its way. The kernels are written for
+// any group width CG; the engine runs them for CG = 1 (see `usesDirect`).
 // Legend: N batch, C input channels, H W input size, OC output channels, OH OW output size,
 // KH KW kernel, G groups, CG = C/G, OCG = OC/G (the channel multiplier M = OC/C when G = C),
 // K = CG·KH·KW taps per output channel; sh sw stride, ph pw padding, dh dw dilation.
@@ -25,11 +26,11 @@ import Foundation
 //   dw[o, ci, i, j] += Σ_{n,oy,ox} dy[n, o, oy, ox] · xP[ci, oy·sh + i·dh, …] (eight running sums per tap).
 
 extension ConvGeometry {
-    /// The convolution runs this file's direct kernels: grouped (G > 1) with at most
-    /// `directMaxGroupChannels` input channels per group, so every depthwise convolution (CG = 1).
-    public var usesDirect: Bool { groups > 1 && cg <= Self.directMaxGroupChannels }
-    /// Widest groups the direct kernels take; wider ones run im2col + GEMM per group.
-    static let directMaxGroupChannels = 8
+    /// The convolution runs this file's direct kernels: depthwise (G = C > 1, any multiplier).
+    /// The kernels take any CG, but from CG = 2 on OpenBLAS's GEMM per group (batched over the
+    /// images on small maps, see `imagesPerGEMM`) measured faster (2-4x at CG = 4...32: its AVX2
+    /// kernels against these SSE loops), so grouped convolutions stay on im2col + GEMM.
+    public var usesDirect: Bool { groups > 1 && cg == 1 }
     /// Floats of one thread's scratch for the direct kernels: xP, dyP, dyL, then the output run.
     var directShareCount: Int {
         let l = DirectLayout(self)
@@ -53,6 +54,9 @@ struct DirectLayout {
     /// dyL[OH, DL]: one output channel's dy with rows DL apart, zero beyond OW (DL = LD when flat,
     /// so that dyL and xP line up; else OW rounded up to eight), plane OH·DL + 8.
     let dl, dyLPlane: Int
+    /// Where dyL lies inside a dyP plane, when it does (stride 1 with CX = LD and dyP's origin at
+    /// or before dy's: "same" padding, the usual depthwise case), so that dy is padded once.
+    let dyLInDyP: Int?
     /// Floats of the output run (flat: the forward's or the input gradient's whole plane; else one
     /// row), rounded up to eight (`tapRow` stores whole eights), and eight more (`copyRow` may read
     /// eight floats from any row of it).
@@ -86,6 +90,7 @@ struct DirectLayout {
         dyPlane = ry * cx + 8
         dl = flat ? ld : (g.ow + 7) / 8 * 8
         dyLPlane = g.oh * dl + 8
+        dyLInDyP = flat && cx == ld && oyMin <= 0 && oxMin <= 0 ? -oyMin * cx - oxMin : nil
         runLength = ((flat ? max((g.oh - 1) * ld + g.ow, (g.h - 1) * cx + g.w) : max(g.ow, (g.w + g.sw - 1) / g.sw)) + 7) / 8 * 8 + 8
         var start = [0], offsets: [Int] = [], weights: [Int] = []
         for qy in 0..<g.sh {
@@ -258,34 +263,38 @@ func directConvBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMut
     withUnsafePointers(l.taps, l.phaseStart, l.phaseOffsets, l.phaseWeights) { taps, phaseStart, phaseOffsets, phaseWeights in
         parallelParts(g.groups, work: 2 * g.macs) { part, groups in
             let xp = col + part * share, dyp = xp + g.cg * l.xPlane, dyl = dyp + g.ocg * l.dyPlane, run = dyl + l.dyLPlane
-            withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: g.k) { acc in
+            withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: g.ocg * g.k) { acc in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: phaseTaps) { wbuf in
                 let acc = acc.baseAddress!, wbuf = wbuf.baseAddress!
                 for grp in groups {
+                    // acc[o, q]: eight running sums of dweight[grp·OCG + o, q] over all the images.
+                    acc.update(repeating: SIMD8<Float>(), count: g.ocg * g.k)
                     for n in 0..<g.n {
                         for ci in 0..<g.cg {
                             padPlane(xp + ci * l.xPlane, x + (n * g.c + grp * g.cg + ci) * g.h * g.w, h: g.h, w: g.w,
                                      rows: l.hp, r0: -g.ph, s: g.sw, wq: l.wq, c0: -g.pw, tail: 8)
                         }
-                        // dweight[o] += Σ dy[n, o] · xP shifted by each tap; dbias[o] += Σ dy[n, o].
-                        for o in (grp * g.ocg)..<((grp + 1) * g.ocg) {
-                            let dyo = dy + (n * g.oc + o) * g.ohw
-                            padPlane(dyl, dyo, h: g.oh, w: g.ow, rows: g.oh, r0: 0, s: 1, wq: l.dl, c0: 0, tail: 8)
-                            acc.update(repeating: SIMD8<Float>(), count: g.k)
-                            if l.flat {
-                                tapDot(acc, dyl, xp, taps, taps: g.k, count: ((g.oh - 1) * l.ld + g.ow + 7) / 8 * 8)
-                            } else {
-                                for oy in 0..<g.oh { tapDot(acc, dyl + oy * l.dl, xp + oy * g.sh * l.ld, taps, taps: g.k, count: l.dl) }
+                        if dx != nil || l.dyLInDyP != nil {
+                            for o in 0..<g.ocg {
+                                padPlane(dyp + o * l.dyPlane, dy + (n * g.oc + grp * g.ocg + o) * g.ohw, h: g.oh, w: g.ow,
+                                         rows: l.ry, r0: l.oyMin, s: 1, wq: l.cx, c0: l.oxMin, tail: 8)
                             }
-                            let dwo = dweight + o * g.k
-                            for q in 0..<g.k { dwo[q] += acc[q].sum() }
-                            if let dbias { dbias[o] += sum(dyo, count: g.ohw) }
+                        }
+                        // acc[o] += dy[n, o] · xP shifted by each tap; dbias[o] += Σ dy[n, o].
+                        for o in 0..<g.ocg {
+                            let dyo = dy + (n * g.oc + grp * g.ocg + o) * g.ohw, ao = acc + o * g.k
+                            var dyRows = dyl
+                            if let at = l.dyLInDyP { dyRows = dyp + o * l.dyPlane + at } else {
+                                padPlane(dyl, dyo, h: g.oh, w: g.ow, rows: g.oh, r0: 0, s: 1, wq: l.dl, c0: 0, tail: 8)
+                            }
+                            if l.flat {
+                                tapDot(ao, dyRows, xp, taps, taps: g.k, count: ((g.oh - 1) * l.ld + g.ow + 7) / 8 * 8)
+                            } else {
+                                for oy in 0..<g.oh { tapDot(ao, dyRows + oy * l.dl, xp + oy * g.sh * l.ld, taps, taps: g.k, count: l.dl) }
+                            }
+                            if let dbias { dbias[grp * g.ocg + o] += sum(dyo, count: g.ohw) }
                         }
                         guard let dx else { continue }
-                        for o in 0..<g.ocg {
-                            padPlane(dyp + o * l.dyPlane, dy + (n * g.oc + grp * g.ocg + o) * g.ohw, h: g.oh, w: g.ow,
-                                     rows: l.ry, r0: l.oyMin, s: 1, wq: l.cx, c0: l.oxMin, tail: 8)
-                        }
                         for ci in 0..<g.cg {
                             let wg = weight + grp * g.ocg * g.k + ci * g.kh * g.kw
                             for p in 0..<phaseTaps { wbuf[p] = wg[phaseWeights[p]] }
@@ -316,6 +325,8 @@ func directConvBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMut
                             }
                         }
                     }
+                    let dwg = dweight + grp * g.ocg * g.k
+                    for q in 0..<(g.ocg * g.k) { dwg[q] += acc[q].sum() }
                 }
             }
             }

@@ -15,8 +15,8 @@ public struct ConvGeometry: Sendable {
     /// A 1×1, stride-1, unpadded convolution reads its input directly as the column matrix.
     public var isPointwise: Bool { kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0 }
     /// Images per GEMM: small feature maps (OH·OW < 1024: ResNet's layer4, Inception's 8×8,
-    /// ConvNet's) make thin per-image GEMMs, so several images share one GEMM over
-    /// [K, images·OH·OW] (groups = 1). See `imagesPerGEMM(n:groups:ohw:k:)`.
+    /// ConvNet's, ResNeXt's grouped 14×14 and 7×7) make thin per-image GEMMs, so several images
+    /// share one GEMM over [K, images·OH·OW], one per group. See `imagesPerGEMM(n:ohw:k:)`.
     public var imagesPerGEMM: Int = 1
     /// Output rows per GEMM when images are not batched: the column matrix of a large feature map
     /// (VGG's 224×224×576 is 115 MB) is built and multiplied a band of rows at a time, so it stays
@@ -26,7 +26,7 @@ public struct ConvGeometry: Sendable {
     /// it applies (`winogradEligible`). `verify` turns it off to check the direct kernel.
     public var winograd = false
     /// Floats of the scratch buffer: unbatched, the columns [K, tileRows·OW] of one band; batched,
-    /// the columns [K, B·OH·OW] plus the GEMM output [OC, B·OH·OW].
+    /// the columns [K, B·OH·OW] plus one group's GEMM output [OCG, B·OH·OW].
     /// When the passes split the batch over two threads (see Conv2dSplit.swift), each thread's
     /// share follows the same layout, one after the other. The direct kernels (`usesDirect`,
     /// Conv2dDepthwise.swift) need one share of padded planes per ConvLens thread.
@@ -36,7 +36,7 @@ public struct ConvGeometry: Sendable {
     }
     /// Floats one thread's scratch needs for this geometry.
     var serialColCount: Int {
-        let im2col = imagesPerGEMM > 1 ? imagesPerGEMM * ohw * (k + oc) : (isPointwise ? 0 : k * tileRows * ow)
+        let im2col = imagesPerGEMM > 1 ? imagesPerGEMM * ohw * (k + ocg) : (isPointwise ? 0 : k * tileRows * ow)
         return winograd ? max(im2col, winogradColCount) : im2col
     }
     /// Multiply-accumulates of one forward call: N·OC·OH·OW·K.
@@ -47,7 +47,7 @@ public struct ConvGeometry: Sendable {
         n = x[0]; c = x[1]; h = x[2]; w = x[3]; oc = l.outChannels; oh = y[2]; ow = y[3]
         kh = l.kernelSize[0]; kw = l.kernelSize[1]; sh = l.stride[0]; sw = l.stride[1]
         ph = l.padding[0]; pw = l.padding[1]; dh = l.dilation[0]; dw = l.dilation[1]; groups = l.groups
-        imagesPerGEMM = Self.imagesPerGEMM(n: n, groups: groups, ohw: ohw, k: k)
+        imagesPerGEMM = Self.imagesPerGEMM(n: n, ohw: ohw, k: k)
         tileRows = max(1, min(oh, max((Self.minColumns + ow - 1) / max(ow, 1), Self.cacheFloats / max(1, k * ow))))
         winograd = winogradEligible
     }
@@ -58,8 +58,8 @@ public struct ConvGeometry: Sendable {
     static let minColumns = 512
 
     /// As many images as keep the columns in cache, but at least enough for `minColumns` columns.
-    static func imagesPerGEMM(n: Int, groups: Int, ohw: Int, k: Int) -> Int {
-        guard groups == 1 && ohw < 1024 && n > 1 else { return 1 }
+    static func imagesPerGEMM(n: Int, ohw: Int, k: Int) -> Int {
+        guard ohw < 1024 && n > 1 else { return 1 }
         let wide = (minColumns + ohw - 1) / ohw, cached = cacheFloats / max(1, k * ohw)
         return max(1, min(n, max(wide, cached)))
     }

@@ -23,7 +23,7 @@ extension ConvGeometry {
     func images(_ r: Range<Int>) -> ConvGeometry {
         var h = self
         h.n = r.count
-        h.imagesPerGEMM = Self.imagesPerGEMM(n: h.n, groups: groups, ohw: ohw, k: k)
+        h.imagesPerGEMM = Self.imagesPerGEMM(n: h.n, ohw: ohw, k: k)
         return h
     }
 }
