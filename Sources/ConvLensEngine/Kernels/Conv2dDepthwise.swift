@@ -46,10 +46,10 @@ extension ConvGeometry {
 /// time on the row's last, partial eight). Other strides go row by row.
 struct DirectLayout {
     let flat: Bool
-    /// xP: rows HP, phase row length WQ, row stride LD = sw·WQ, plane HP·LD + 8 (the run's last
-    /// eight-wide loads reach past the rows; kept zero).
+    /// xP: rows HP, phase row length WQ, row stride LD = sw·WQ, plane HP·LD + 32 (`tapRow`'s
+    /// last loads reach past the rows; kept zero).
     let hp, wq, ld, xPlane: Int
-    /// dyP: the dy row and column at its origin, rows RY, row stride CX, plane RY·CX + 8.
+    /// dyP: the dy row and column at its origin, rows RY, row stride CX, plane RY·CX + 32.
     let oyMin, oxMin, ry, cx, dyPlane: Int
     /// dyL[OH, DL]: one output channel's dy with rows DL apart, zero beyond OW (DL = LD when flat,
     /// so that dyL and xP line up; else OW rounded up to eight), plane OH·DL + 8.
@@ -58,8 +58,7 @@ struct DirectLayout {
     /// or before dy's: "same" padding, the usual depthwise case), so that dy is padded once.
     let dyLInDyP: Int?
     /// Floats of the output run (flat: the forward's or the input gradient's whole plane; else one
-    /// row), rounded up to eight (`tapRow` stores whole eights), and eight more (`copyRow` may read
-    /// eight floats from any row of it).
+    /// row), rounded up to eight, and 32 more (`tapRow` may store up to 31 floats past its count).
     let runLength: Int
     /// Forward taps k = (ci·KH + i)·KW + j (the weight's own order): the offset in xP from output
     /// (0, 0)'s position to its tap k.
@@ -74,7 +73,7 @@ struct DirectLayout {
         hp = (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1
         wq = (flat ? g.ow : (g.ow + 7) / 8 * 8) + (g.kw - 1) * g.dw / g.sw     // row: room for the last 8-wide load
         ld = g.sw * wq
-        xPlane = hp * ld + 8
+        xPlane = hp * ld + 32
         var taps: [Int] = []
         for ci in 0..<g.cg {
             for i in 0..<g.kh {
@@ -87,11 +86,11 @@ struct DirectLayout {
         oxMin = g.pw / g.sw - dj
         ry = (g.h - 1 + g.ph) / g.sh - oyMin + 1
         cx = (g.w - 1 + g.pw) / g.sw - oxMin + (flat ? 1 : 8)
-        dyPlane = ry * cx + 8
+        dyPlane = ry * cx + 32
         dl = flat ? ld : (g.ow + 7) / 8 * 8
         dyLPlane = g.oh * dl + 8
         dyLInDyP = flat && cx == ld && oyMin <= 0 && oxMin <= 0 ? -oyMin * cx - oxMin : nil
-        runLength = ((flat ? max((g.oh - 1) * ld + g.ow, (g.h - 1) * cx + g.w) : max(g.ow, (g.w + g.sw - 1) / g.sw)) + 7) / 8 * 8 + 8
+        runLength = ((flat ? max((g.oh - 1) * ld + g.ow, (g.h - 1) * cx + g.w) : max(g.ow, (g.w + g.sw - 1) / g.sw)) + 7) / 8 * 8 + 32
         var start = [0], offsets: [Int] = [], weights: [Int] = []
         for qy in 0..<g.sh {
             for qx in 0..<g.sw {
@@ -116,13 +115,14 @@ func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).load
 @inline(__always)
 func store8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }
 
-/// out[t] = bias + Σ_q wk[q]·src[taps[q] + t] for t in 0..<count: thirty-two outputs at a time,
-/// then eight; reads src up to taps[q] + ⌈count/8⌉·8 − 1 and writes out up to ⌈count/8⌉·8 − 1.
+/// out[t] = bias + Σ_q wk[q]·src[taps[q] + t] for t in 0..<count, thirty-two outputs at a time
+/// (four independent sums: one sum through all the taps is a chain of dependent adds); the last
+/// block is 32, 16 or 8 wide, so loads and stores reach up to 31 floats past count.
 @inline(__always)
 func tapRow(_ out: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ taps: UnsafePointer<Int>, _ wk: UnsafePointer<Float>,
             taps k: Int, count: Int, bias: Float) {
     var t = 0
-    while t &+ 32 <= count {
+    while count &- t > 16 {
         var a0 = SIMD8<Float>(repeating: bias), a1 = a0, a2 = a0, a3 = a0
         let s = src + t
         for q in 0..<k {
@@ -132,12 +132,29 @@ func tapRow(_ out: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ t
         store8(out + t, a0); store8(out + t + 8, a1); store8(out + t + 16, a2); store8(out + t + 24, a3)
         t &+= 32
     }
-    while t < count {
-        var a = SIMD8<Float>(repeating: bias)
+    if count &- t > 8 {
+        var a0 = SIMD8<Float>(repeating: bias), a1 = a0, b0 = SIMD8<Float>(), b1 = b0
         let s = src + t
-        for q in 0..<k { a += SIMD8<Float>(repeating: wk[q]) * load8(s + taps[q]) }
-        store8(out + t, a)
-        t &+= 8
+        var q = 0
+        while q &+ 2 <= k {                         // even and odd taps in separate sums
+            let v = SIMD8<Float>(repeating: wk[q]), u = SIMD8<Float>(repeating: wk[q &+ 1])
+            let p = s + taps[q], r = s + taps[q &+ 1]
+            a0 += v * load8(p); a1 += v * load8(p + 8); b0 += u * load8(r); b1 += u * load8(r + 8)
+            q &+= 2
+        }
+        if q < k { let v = SIMD8<Float>(repeating: wk[q]), p = s + taps[q]; a0 += v * load8(p); a1 += v * load8(p + 8) }
+        store8(out + t, a0 + b0); store8(out + t + 8, a1 + b1)
+    } else if count > t {
+        var a = SIMD8<Float>(repeating: bias), b = SIMD8<Float>(), c = b, d = b
+        let s = src + t
+        var q = 0
+        while q &+ 4 <= k {
+            a += SIMD8<Float>(repeating: wk[q]) * load8(s + taps[q]); b += SIMD8<Float>(repeating: wk[q &+ 1]) * load8(s + taps[q &+ 1])
+            c += SIMD8<Float>(repeating: wk[q &+ 2]) * load8(s + taps[q &+ 2]); d += SIMD8<Float>(repeating: wk[q &+ 3]) * load8(s + taps[q &+ 3])
+            q &+= 4
+        }
+        while q < k { a += SIMD8<Float>(repeating: wk[q]) * load8(s + taps[q]); q &+= 1 }
+        store8(out + t, (a + b) + (c + d))
     }
 }
 
@@ -197,7 +214,9 @@ func addRow(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n
 func padPlane(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, h: Int, w: Int,
               rows: Int, r0: Int, s: Int, wq: Int, c0: Int, tail: Int) {
     for q in 0..<s {
-        let (lo, hi) = validRange(off: q + c0, stride: s, size: w, count: wq)     // once per phase: divisions are slow
+        // Once per phase, and without dividing at stride 1: a division costs more than a short row's copy.
+        let first = min(max(0, -c0), wq)
+        let (lo, hi) = s == 1 ? (first, max(first, min(wq, w - c0))) : validRange(off: q + c0, stride: s, size: w, count: wq)
         for r in 0..<rows {
             let sr = r &+ r0, dq = dst + (r &* s &+ q) &* wq
             guard sr >= 0 && sr < h else { dq.update(repeating: 0, count: wq); continue }
@@ -224,11 +243,12 @@ func directConvForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
         let taps = taps.baseAddress!
         parallelParts(g.n * g.groups, work: g.macs) { part, items in
             let xp = col + part * share, run = xp + (share - l.runLength)
-            for item in items {
-                let n = item / g.groups, grp = item % g.groups
+            var (n, grp) = (items.lowerBound / g.groups, items.lowerBound % g.groups)
+            for _ in items {
+                defer { grp += 1; if grp == g.groups { (n, grp) = (n + 1, 0) } }
                 for ci in 0..<g.cg {
                     padPlane(xp + ci * l.xPlane, x + (n * g.c + grp * g.cg + ci) * g.h * g.w, h: g.h, w: g.w,
-                             rows: l.hp, r0: -g.ph, s: g.sw, wq: l.wq, c0: -g.pw, tail: 8)
+                             rows: l.hp, r0: -g.ph, s: g.sw, wq: l.wq, c0: -g.pw, tail: 32)
                 }
                 for o in (grp * g.ocg)..<((grp + 1) * g.ocg) {
                     let yo = y + (n * g.oc + o) * g.ohw, wk = weight + o * g.k, b = bias?[o] ?? 0
@@ -272,12 +292,12 @@ func directConvBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMut
                     for n in 0..<g.n {
                         for ci in 0..<g.cg {
                             padPlane(xp + ci * l.xPlane, x + (n * g.c + grp * g.cg + ci) * g.h * g.w, h: g.h, w: g.w,
-                                     rows: l.hp, r0: -g.ph, s: g.sw, wq: l.wq, c0: -g.pw, tail: 8)
+                                     rows: l.hp, r0: -g.ph, s: g.sw, wq: l.wq, c0: -g.pw, tail: 32)
                         }
                         if dx != nil || l.dyLInDyP != nil {
                             for o in 0..<g.ocg {
                                 padPlane(dyp + o * l.dyPlane, dy + (n * g.oc + grp * g.ocg + o) * g.ohw, h: g.oh, w: g.ow,
-                                         rows: l.ry, r0: l.oyMin, s: 1, wq: l.cx, c0: l.oxMin, tail: 8)
+                                         rows: l.ry, r0: l.oyMin, s: 1, wq: l.cx, c0: l.oxMin, tail: 32)
                             }
                         }
                         // acc[o] += dy[n, o] · xP shifted by each tap; dbias[o] += Σ dy[n, o].
