@@ -88,6 +88,10 @@ struct DepthwiseConvTests {
         Case(n: 2, c: 32, groups: 4, oc: 32, h: 14, w: 14, kh: 3, kw: 3, s: 1, p: 1, d: 1),  // CG = 8, parallel
         Case(n: 3, c: 32, groups: 2, oc: 16, h: 8, w: 9, kh: 3, kw: 3, s: 1, p: 1, d: 1),    // CG = 16
         Case(n: 1, c: 12, groups: 3, oc: 6, h: 10, w: 10, kh: 5, kw: 5, s: 2, p: 2, d: 1),   // one image
+        Case(n: 2, c: 40, groups: 40, oc: 40, h: 2, w: 2, kh: 3, kw: 3, s: 1, p: 1, d: 1),   // 2×2 maps (MobileNet at 64²)
+        Case(n: 2, c: 40, groups: 40, oc: 80, h: 4, w: 3, kh: 3, kw: 3, s: 2, p: 1, d: 1),   // 2×2 outputs, stride 2
+        Case(n: 3, c: 8, groups: 8, oc: 8, h: 3, w: 3, kh: 3, kw: 3, s: 1, p: 0, d: 1),      // 1×1 outputs
+        Case(n: 2, c: 6, groups: 6, oc: 6, h: 1, w: 1, kh: 3, kw: 3, s: 1, p: 1, d: 1),      // 1×1 maps
     ]
 
     /// The engine's dispatch (direct kernels for depthwise; GEMMs per group, batched over the
@@ -121,17 +125,28 @@ struct DepthwiseConvTests {
 
         for direct in g.usesDirect ? [true] : [false, true] {
             let col = Tensor(zeros: [max(direct ? BLAS.threads * g.directShareCount : g.colCount, 1)])
-            let y = Tensor(zeros: yShape)
+            // y and the gradients are written through pointers into buffers with guard floats after them.
+            let guardValue: Float = 1234.5, guarded = 64
+            func guardedCopy(_ a: Tensor) -> (Tensor, Tensor) {
+                let big = Tensor(shape: [a.count + guarded], values: a.values + [Float](repeating: guardValue, count: guarded))
+                return (big, Tensor(shape: a.shape, storage: big.storage))
+            }
+            func guardsIntact(_ big: Tensor, _ what: String) {
+                #expect((big.count - guarded..<big.count).allSatisfy { big[$0] == guardValue }, "\(what) written past its end")
+            }
+            let (yBig, y) = guardedCopy(Tensor(zeros: yShape))
             let macs = direct ? directConvForward(y.data, x.data, w.data, b?.data, g, col: col.data)
                               : conv2dForward(y.data, x.data, w.data, b?.data, g, col: col.data)
             #expect(macs == g.macs)
             #expect(relativeError(y, yRef) <= 1e-5, "y: \(relativeError(y, yRef))")
+            guardsIntact(yBig, "y")
             func backward(_ dx: Tensor?, _ dw: Tensor, _ db: Tensor?) {
                 if direct { directConvBackward(dx?.data, dw.data, db?.data, dy.data, x.data, w.data, g, col: col.data) }
                 else { conv2dBackward(dx?.data, dw.data, db?.data, dy.data, x.data, w.data, g, col: col.data) }
             }
-            let (dx, dw, db) = (copy(dx0), copy(dw0), copy(db0))
+            let ((dxBig, dx), (dwBig, dw), (dbBig, db)) = (guardedCopy(dx0), guardedCopy(dw0), guardedCopy(db0))
             backward(dx, dw, t.bias ? db : nil)
+            guardsIntact(dxBig, "dx"); guardsIntact(dwBig, "dw"); guardsIntact(dbBig, "db")
             for (what, got, want) in [("dx", dx, dxRef), ("dw", dw, dwRef), ("db", db, dbRef)] {
                 let err = relativeError(got, want)
                 #expect(err <= 1e-5, "\(what)\(direct ? " (direct)" : ""): relative error \(err)")

@@ -186,8 +186,8 @@ func tapDot(_ acc: UnsafeMutablePointer<SIMD8<Float>>, _ d: UnsafePointer<Float>
 }
 
 /// dst[0..<n] = src[0..<n] by eight-float copies, the last overlapping the one before; rows
-/// shorter than eight by one eight-float copy when `spill` (8 floats may be read at src and
-/// written at dst: what lands past n is rewritten afterwards), else float by float.
+/// shorter than eight by one eight-float copy when `spill` (the caller's promise: 8 floats may be
+/// read at src and written at dst, and what lands past n is rewritten afterwards), else float by float.
 @inline(__always)
 func copyRow(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int, spill: Bool) {
     if n >= 8 {
@@ -223,7 +223,8 @@ func padPlane(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, h
             let from = src + (sr &* w &+ q &+ c0)
             zeroFew(dq, lo)
             if s == 1 {
-                copyRow(dq + lo, from + lo, hi - lo, spill: sr < h - 1)     // a spill lands where zeroFew and later rows write
+                // A spill lands where zeroFew, the later rows or the tail write; it reads within src.
+                copyRow(dq + lo, from + lo, hi - lo, spill: (h - sr) * w - (q + c0 + lo) >= 8 && tail >= 8)
             } else {
                 for t in lo..<hi { dq[t] = from[t &* s] }
             }
@@ -257,12 +258,12 @@ func directConvForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
                         tapRow(run, xp, taps, wk, taps: g.k, count: (g.oh - 1) * l.ld + g.ow, bias: b)
                         for oy in 0..<g.oh {
                             let d = yo + oy * g.ow, r = run + oy * l.ld
-                            copyRow(d, r, g.ow, spill: oy < g.oh - 1)
+                            copyRow(d, r, g.ow, spill: (g.oh - oy) * g.ow >= 8)      // a spill lands in the plane's later rows
                         }
                     } else {
                         for oy in 0..<g.oh {
                             tapRow(run, xp + oy * g.sh * l.ld, taps, wk, taps: g.k, count: g.ow, bias: b)
-                            copyRow(yo + oy * g.ow, run, g.ow, spill: oy < g.oh - 1)
+                            copyRow(yo + oy * g.ow, run, g.ow, spill: (g.oh - oy) * g.ow >= 8)
                         }
                     }
                 }
