@@ -16,6 +16,7 @@ import Foundation
 //                        of output (oy, ox) is xP[oy·sh + i·dh, (j·dw) mod sw, ox + ⌊j·dw / sw⌋]:
 //                        contiguous in ox whatever the stride, so eight outputs are one load.
 //   dyP[OCG, RY, CX]     the group's output gradient, padded: dyP[ρ, τ] = dy[ρ + oyMin, τ + oxMin].
+//   dyL[OH, DL]          one output channel's gradient with xP's row stride (weight gradient).
 //
 // Forward and input gradient are both "Σ over taps of weight · a shifted load" (`tapRow`):
 //   y[o, oy, ox]   = b[o] + Σ_{ci,i,j} w[o, ci, i, j] · xP[ci, oy·sh + i·dh, …]
@@ -24,12 +25,16 @@ import Foundation
 // positions with the same phase ((iy + ph) mod sh, (ix + pw) mod sw) share one list of taps, and
 // consecutive positions of a phase read consecutive dy columns.
 //   dw[o, ci, i, j] += Σ_{n,oy,ox} dy[n, o, oy, ox] · xP[ci, oy·sh + i·dh, …] (eight running sums per tap).
+// Threads: the forward splits the (image, group) pairs over ConvLens's threads (`parallelParts`),
+// the backward splits the groups and runs every image of a group on one thread, so dweight needs
+// no reduction between threads; each thread has its own share of `col`.
 
 extension ConvGeometry {
     /// The convolution runs this file's direct kernels: depthwise (G = C > 1, any multiplier).
     /// The kernels take any CG, but from CG = 2 on OpenBLAS's GEMM per group (batched over the
-    /// images on small maps, see `imagesPerGEMM`) measured faster (2-4x at CG = 4...32: its AVX2
-    /// kernels against these SSE loops), so grouped convolutions stay on im2col + GEMM.
+    /// images on small maps, see `imagesPerGEMM`) measured faster (forward 1.4× at CG = 2 up to
+    /// 4× at CG = 32: its AVX2 kernels against these SSE loops), so grouped convolutions stay on
+    /// im2col + GEMM.
     public var usesDirect: Bool { groups > 1 && cg == 1 }
     /// Floats of one thread's scratch for the direct kernels: xP, dyP, dyL, then the output run.
     var directShareCount: Int {
