@@ -224,7 +224,7 @@ func padPlane(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, h
         let (lo, hi) = s == 1 ? (first, max(first, min(wq, w - c0))) : validRange(off: q + c0, stride: s, size: w, count: wq)
         for r in 0..<rows {
             let sr = r &+ r0, dq = dst + (r &* s &+ q) &* wq
-            guard sr >= 0 && sr < h else { dq.update(repeating: 0, count: wq); continue }
+            guard sr >= 0 && sr < h else { zeroRow(dq, wq); continue }
             let from = src + (sr &* w &+ q &+ c0)
             zeroFew(dq, lo)
             if s == 1 {
@@ -233,10 +233,20 @@ func padPlane(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, h
             } else {
                 for t in lo..<hi { dq[t] = from[t &* s] }
             }
-            zeroFew(dq + hi, wq - hi)
+            zeroRow(dq + hi, wq - hi)
         }
     }
-    zeroFew(dst + rows * s * wq, tail)
+    zeroRow(dst + rows * s * wq, tail)
+}
+
+/// Zeroes n floats, eight at a time when n ≥ 8 (the last eight overlapping): the short runs of
+/// padding here would otherwise be memset calls, costlier than the stores.
+@inline(__always)
+func zeroRow(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+    guard n >= 8 else { return zeroFew(p, n) }
+    var t = 0
+    while t &+ 8 < n { store8(p + t, SIMD8<Float>()); t &+= 8 }
+    store8(p + (n &- 8), SIMD8<Float>())
 }
 
 /// y[N, OC, OH, OW] = conv(x[N, C, H, W], weight[OC, CG, KH, KW]) + bias[OC] for `usesDirect`
