@@ -1,6 +1,6 @@
 """PyTorch counterparts of Benchmarks/Sources/convlens-bench/EngineBench.swift.
 
-Usage: engine_bench.py NAME  (sgemm | conv | resnet18-infer | resnet18-train)
+Usage: engine_bench.py NAME  (sgemm | conv | resnet18-infer | resnet18-train | depthwise)
        engine_bench.py model-infer|model-train MODEL BATCH SIZE  (any torchvision builder)
 Prints one JSON object of metrics (one measurement; the Swift harness interleaves runs and takes
 medians). Exits 2 with a note on stderr when torch/torchvision are missing.
@@ -127,7 +127,32 @@ def model_train(name, batch, size):
     return {"images/s": batch / t, "saved-for-backward MB": sum(seen.values()) / 1e6}
 
 
-fns = {"sgemm": sgemm, "conv": conv, "resnet18-infer": resnet18_infer, "resnet18-train": resnet18_train}
+def depthwise():
+    """Depthwise 3×3 stride 1 padding 1, batch 8: forward ms (no grad) and backward ms (dx and dw
+    by autograd, the forward that records the graph not timed)."""
+    out = {}
+    for c, s in [(96, 56), (144, 56), (192, 28), (384, 14), (960, 7)]:
+        x = torch.randn(8, c, s, s, requires_grad=True)
+        w = torch.randn(c, 1, 3, 3, requires_grad=True)
+        conv = lambda: torch.nn.functional.conv2d(x, w, padding=1, groups=c)
+        with torch.no_grad():
+            t = timed(conv)
+        gy = torch.randn(8, c, s, s)
+
+        def backward():
+            y = conv()
+            t0 = time.perf_counter()
+            torch.autograd.grad(y, (x, w), gy)
+            return time.perf_counter() - t0
+
+        backward()
+        out[f"{c}@{s}² fwd ms"] = t * 1e3
+        out[f"{c}@{s}² bwd ms"] = backward() * 1e3
+    return out
+
+
+fns = {"sgemm": sgemm, "conv": conv, "resnet18-infer": resnet18_infer, "resnet18-train": resnet18_train,
+       "depthwise": depthwise}
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] in ("model-infer", "model-train"):
         f = model_infer if sys.argv[1] == "model-infer" else model_train

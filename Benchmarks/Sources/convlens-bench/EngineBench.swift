@@ -122,3 +122,39 @@ let resnetTrainBench = Bench(name: "engine-resnet18-train", summary: "ResNet18 b
     if let m = torchMetrics("resnet18-train") { out += m }
     return out
 }
+
+/// Depthwise 3×3, stride 1, padding 1 (MobileNetV2's and EfficientNet's blocks), batch 8, at
+/// shapes spanning 96–960 channels: forward (y) and backward (dx + dweight) in ms, against
+/// torch's conv2d with groups = C and the same thread count.
+let depthwiseShapes = [(96, 56), (144, 56), (192, 28), (384, 14), (960, 7)]
+
+let depthwiseBench = Bench(name: "engine-depthwise", summary: "depthwise 3×3 b8 fwd and bwd ≥ 1.0× PyTorch") {
+    var out: [(String, Double)] = []
+    var ours: [String: Double] = [:]
+    for (c, s) in depthwiseShapes {
+        let layer = Conv2d(inChannels: c, outChannels: c, kernelSize: [3, 3], stride: [1, 1], padding: [1, 1],
+                           dilation: [1, 1], groups: c, bias: false)
+        let shape = [8, c, s, s]
+        let g = ConvGeometry(input: shape, output: shape, layer: layer)
+        let x = HashInit.input(shape: shape), w = HashInit.input(shape: [c, 1, 3, 3]), dy = HashInit.input(shape: shape)
+        let y = Tensor(zeros: shape), dx = Tensor(zeros: shape), dw = Tensor(zeros: w.shape)
+        let col = Tensor(zeros: [max(g.colCount, 1)])
+        Kernels.conv2dForward(y, x, w, g, col: col)
+        let fwd = seconds { Kernels.conv2dForward(y, x, w, g, col: col) }
+        Kernels.conv2dBackward(dx: dx, dweight: dw, dy, x, w, g, col: col)
+        let bwd = seconds { Kernels.conv2dBackward(dx: dx, dweight: dw, dy, x, w, g, col: col) }
+        let name = "\(c)@\(s)²"
+        ours[name + " fwd"] = fwd * 1e3; ours[name + " bwd"] = bwd * 1e3
+        out += [("\(name) fwd ms", fwd * 1e3), ("\(name) bwd ms", bwd * 1e3)]
+    }
+    guard let torch = torchMetrics("depthwise") else { return out }
+    out += torch
+    let t = Dictionary(uniqueKeysWithValues: torch)
+    for (c, s) in depthwiseShapes {
+        for pass in ["fwd", "bwd"] {
+            let key = "\(c)@\(s)² \(pass)"
+            if let theirs = t["torch " + key + " ms"], let mine = ours[key] { out.append(("\(key) speed vs torch (×)", theirs / mine)) }
+        }
+    }
+    return out
+}

@@ -2,7 +2,7 @@ import Foundation
 
 // Usage: convlens-bench [NAME…] [--repeats N]. Release build: see Benchmarks/README.md.
 // Each issue's benchmarks register here.
-let all: [Bench] = [graphBench, registryGraphBench, diagramBench, largestDiagramBench, analysisBench, registryAnalysisBench, analyzeProcessBench, trainBench, sgemmBench, convBench, resnetInferenceBench, resnetTrainBench] + familyBenches
+let all: [Bench] = [graphBench, registryGraphBench, diagramBench, largestDiagramBench, analysisBench, registryAnalysisBench, analyzeProcessBench, trainBench, sgemmBench, convBench, resnetInferenceBench, resnetTrainBench, depthwiseBench] + familyBenches
 
 var args = Array(CommandLine.arguments.dropFirst())
 // Child processes of benchmarks that measure a whole process (peak memory): --child NAME ARGS…

@@ -15,8 +15,8 @@ public struct ConvGeometry: Sendable {
     /// A 1×1, stride-1, unpadded convolution reads its input directly as the column matrix.
     public var isPointwise: Bool { kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0 }
     /// Images per GEMM: small feature maps (OH·OW < 1024: ResNet's layer4, Inception's 8×8,
-    /// ConvNet's) make thin per-image GEMMs, so several images share one GEMM over
-    /// [K, images·OH·OW] (groups = 1). See `imagesPerGEMM(n:groups:ohw:k:)`.
+    /// ConvNet's, ResNeXt's grouped 14×14 and 7×7) make thin per-image GEMMs, so several images
+    /// share one GEMM over [K, images·OH·OW], one per group. See `imagesPerGEMM(n:ohw:k:)`.
     public var imagesPerGEMM: Int = 1
     /// Output rows per GEMM when images are not batched: the column matrix of a large feature map
     /// (VGG's 224×224×576 is 115 MB) is built and multiplied a band of rows at a time, so it stays
@@ -26,15 +26,17 @@ public struct ConvGeometry: Sendable {
     /// it applies (`winogradEligible`). `verify` turns it off to check the direct kernel.
     public var winograd = false
     /// Floats of the scratch buffer: unbatched, the columns [K, tileRows·OW] of one band; batched,
-    /// the columns [K, B·OH·OW] plus the GEMM output [OC, B·OH·OW].
+    /// the columns [K, B·OH·OW] plus one group's GEMM output [OCG, B·OH·OW].
     /// When the passes split the batch over two threads (see Conv2dSplit.swift), each thread's
-    /// share follows the same layout, one after the other.
+    /// share follows the same layout, one after the other. The direct kernels (`usesDirect`,
+    /// Conv2dDepthwise.swift) need one share of padded planes per ConvLens thread.
     public var colCount: Int {
-        max(serialColCount, splitsBatch ? batchParts * partColCount + (batchParts - 1) * (oc * k + oc) : 0)
+        if usesDirect { return BLAS.threads * directShareCount }
+        return max(serialColCount, splitsBatch ? batchParts * partColCount + (batchParts - 1) * (oc * k + oc) : 0)
     }
     /// Floats one thread's scratch needs for this geometry.
     var serialColCount: Int {
-        let im2col = imagesPerGEMM > 1 ? imagesPerGEMM * ohw * (k + oc) : (isPointwise ? 0 : k * tileRows * ow)
+        let im2col = imagesPerGEMM > 1 ? imagesPerGEMM * ohw * (k + ocg) : (isPointwise ? 0 : k * tileRows * ow)
         return winograd ? max(im2col, winogradColCount) : im2col
     }
     /// Multiply-accumulates of one forward call: N·OC·OH·OW·K.
@@ -45,7 +47,7 @@ public struct ConvGeometry: Sendable {
         n = x[0]; c = x[1]; h = x[2]; w = x[3]; oc = l.outChannels; oh = y[2]; ow = y[3]
         kh = l.kernelSize[0]; kw = l.kernelSize[1]; sh = l.stride[0]; sw = l.stride[1]
         ph = l.padding[0]; pw = l.padding[1]; dh = l.dilation[0]; dw = l.dilation[1]; groups = l.groups
-        imagesPerGEMM = Self.imagesPerGEMM(n: n, groups: groups, ohw: ohw, k: k)
+        imagesPerGEMM = Self.imagesPerGEMM(n: n, ohw: ohw, k: k)
         tileRows = max(1, min(oh, max((Self.minColumns + ow - 1) / max(ow, 1), Self.cacheFloats / max(1, k * ow))))
         winograd = winogradEligible
     }
@@ -56,8 +58,8 @@ public struct ConvGeometry: Sendable {
     static let minColumns = 512
 
     /// As many images as keep the columns in cache, but at least enough for `minColumns` columns.
-    static func imagesPerGEMM(n: Int, groups: Int, ohw: Int, k: Int) -> Int {
-        guard groups == 1 && ohw < 1024 && n > 1 else { return 1 }
+    static func imagesPerGEMM(n: Int, ohw: Int, k: Int) -> Int {
+        guard ohw < 1024 && n > 1 else { return 1 }
         let wide = (minColumns + ohw - 1) / ohw, cached = cacheFloats / max(1, k * ohw)
         return max(1, min(n, max(wide, cached)))
     }
@@ -170,16 +172,19 @@ func col2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g
     }
 }
 
-/// y[N, OC, OH, OW] = conv(x[N, C, H, W], weight[OC, CG, KH, KW]) + bias[OC].
+/// y[N, OC, OH, OW] = conv(x[N, C, H, W], weight[OC, CG, KH, KW]) + bias[OC]: depthwise and
+/// narrow grouped geometries (`usesDirect`) by the direct kernels, the others by im2col + GEMM.
 /// `col` holds at least g.colCount floats. Returns the multiply-accumulates performed.
 @discardableResult
 func conv2dForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                    _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) -> Int {
+    if g.usesDirect { return directConvForward(y, x, weight, bias, g, col: col) }
     if g.splitsBatch { return conv2dForwardSplit(y, x, weight, bias, g, col: col) }
     return conv2dForwardImages(y, x, weight, bias, g, col: col, parallel: true)
 }
 
-/// The forward pass over all of g's images on the calling thread; `parallel` lets im2col use two threads.
+/// The im2col + GEMM forward pass over all of g's images on the calling thread (any geometry,
+/// `usesDirect` ones too: tests compare the direct kernels with it); `parallel` lets im2col use two threads.
 func conv2dForwardImages(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                          _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>, parallel: Bool) -> Int {
     if g.winograd { return conv2dForwardWinograd(y, x, weight, bias, g, col: col, parallel: parallel) }
@@ -211,15 +216,18 @@ func conv2dForwardImages(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Fl
     return macs
 }
 
-/// Accumulates dx[N, C, H, W] (if wanted), dweight[OC, CG, KH, KW], dbias[OC] (if any) from dy[N, OC, OH, OW].
+/// Accumulates dx[N, C, H, W] (if wanted), dweight[OC, CG, KH, KW], dbias[OC] (if any) from dy[N, OC, OH, OW]
+/// (`usesDirect` geometries by the direct kernels).
 func conv2dBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
                     _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                     _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) {
+    if g.usesDirect { return directConvBackward(dx, dweight, dbias, dy, x, weight, g, col: col) }
     if g.splitsBatch { return conv2dBackwardSplit(dx, dweight, dbias, dy, x, weight, g, col: col) }
     conv2dBackwardImages(dx, dweight, dbias, dy, x, weight, g, col: col, parallel: true)
 }
 
-/// The backward pass over all of g's images on the calling thread; `parallel` lets im2col/col2im use two threads.
+/// The im2col + GEMM backward pass over all of g's images on the calling thread (any geometry);
+/// `parallel` lets im2col/col2im use two threads.
 func conv2dBackwardImages(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
                           _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                           _ g: ConvGeometry, col: UnsafeMutablePointer<Float>, parallel: Bool) {
@@ -282,5 +290,12 @@ public enum Kernels {
     @discardableResult
     public static func conv2dForward(_ y: Tensor, _ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, _ g: ConvGeometry, col: Tensor) -> Int {
         ConvLensEngine.conv2dForward(y.data, x.data, weight.data, bias.map { UnsafePointer($0.data) }, g, col: col.data)
+    }
+
+    /// dx += ∂/∂x, dweight += ∂/∂weight, dbias += ∂/∂bias of Σ y·dy (dx and dbias when given).
+    /// `col` needs `g.colCount` floats.
+    public static func conv2dBackward(dx: Tensor?, dweight: Tensor, dbias: Tensor? = nil, _ dy: Tensor, _ x: Tensor, _ weight: Tensor,
+                                      _ g: ConvGeometry, col: Tensor) {
+        ConvLensEngine.conv2dBackward(dx?.data, dweight.data, dbias?.data, dy.data, x.data, weight.data, g, col: col.data)
     }
 }

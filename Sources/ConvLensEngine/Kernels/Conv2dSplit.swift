@@ -8,8 +8,9 @@ import Foundation
 extension ConvGeometry {
     /// Threads the passes split the batch over: one per image, up to ConvLens's thread count.
     public var batchParts: Int { max(1, min(n, BLAS.threads)) }
-    /// The passes split the batch (N ≥ 2 and ConvLens runs two or more threads).
-    public var splitsBatch: Bool { batchParts >= 2 }
+    /// The passes split the batch (N ≥ 2 and ConvLens runs two or more threads; the direct
+    /// kernels split their planes over the threads instead).
+    public var splitsBatch: Bool { batchParts >= 2 && !usesDirect }
     /// The images of part t (⌈N/parts⌉ each; the last parts may be short or empty).
     func part(_ t: Int) -> Range<Int> {
         let per = (n + batchParts - 1) / batchParts
@@ -22,7 +23,7 @@ extension ConvGeometry {
     func images(_ r: Range<Int>) -> ConvGeometry {
         var h = self
         h.n = r.count
-        h.imagesPerGEMM = Self.imagesPerGEMM(n: h.n, groups: groups, ohw: ohw, k: k)
+        h.imagesPerGEMM = Self.imagesPerGEMM(n: h.n, ohw: ohw, k: k)
         return h
     }
 }

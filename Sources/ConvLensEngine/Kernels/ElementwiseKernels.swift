@@ -80,11 +80,17 @@ func concatBackward(_ dxs: [UnsafeMutablePointer<Float>?], _ dy: UnsafePointer<F
 /// (memory-bound kernels between GEMMs; OpenBLAS runs no threads of its own: never more threads
 /// than cores).
 func parallelChunks(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+    parallelParts(count, work: work) { _, chunk in body(chunk) }
+}
+
+/// `parallelChunks` that also passes each chunk's part number (0 ..< BLAS.threads; 0 when the
+/// work runs on the calling thread alone), so that each part can use its own share of a scratch buffer.
+func parallelParts(_ count: Int, work: Int, _ body: (_ part: Int, _ chunk: Range<Int>) -> Void) {
     let parts = min(BLAS.threads, count)
-    guard parts >= 2, work >= 1 << 16 else { return body(0..<count) }
+    guard parts >= 2, work >= 1 << 16 else { return body(0, 0..<count) }
     withoutActuallyEscaping(body) { f in
         let box = UnsafeSendableBox(f)
-        DispatchQueue.concurrentPerform(iterations: parts) { part in box.value((part * count / parts)..<((part + 1) * count / parts)) }
+        DispatchQueue.concurrentPerform(iterations: parts) { part in box.value(part, (part * count / parts)..<((part + 1) * count / parts)) }
     }
 }
 
