@@ -11,12 +11,7 @@ func groupNormForward(_ y: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePoi
     let len = cg * spatial
     for r in rows {
         let xr = x + r * len, yr = y + r * len
-        var m = 0.0
-        for j in 0..<len { m += Double(xr[j]) }
-        m /= Double(len)
-        var v = 0.0
-        for j in 0..<len { let c = Double(xr[j]) - m; v += c * c }
-        let (mf, inv) = (Float(m), Float(1 / (v / Double(len) + eps).squareRoot()))
+        let (mf, inv) = meanInvstd(xr, count: len, eps: eps)
         mean[r] = mf; invstd[r] = inv
         for k in 0..<cg {
             let c = (r % groups) * cg + k

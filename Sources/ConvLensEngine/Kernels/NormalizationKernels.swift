@@ -15,6 +15,17 @@ struct AxisLayout {
     init(outer: Int, d: Int, inner: Int) { self.outer = outer; self.d = d; self.inner = inner }
 }
 
+/// The mean and 1/√(biased variance + eps) of `count` contiguous values: two passes (mean, then
+/// variance) in Double.
+func meanInvstd(_ x: UnsafePointer<Float>, count: Int, eps: Double) -> (mean: Float, invstd: Float) {
+    var m = 0.0
+    for j in 0..<count { m += Double(x[j]) }
+    m /= Double(count)
+    var v = 0.0
+    for j in 0..<count { let c = Double(x[j]) - m; v += c * c }
+    return (Float(m), Float(1 / (v / Double(count) + eps).squareRoot()))
+}
+
 /// y = (x − mean) · invstd · weight + bias along D, with mean and invstd = 1/√(biased var + eps)
 /// per (outer, inner) written to `mean`, `invstd` [O, I]. Two passes (mean, then variance) in
 /// Double. `weight`/`bias` [D] are optional (elementwise_affine=False, bias=False).
@@ -25,13 +36,7 @@ func layerNormForward(_ y: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePoi
     if inner == 1 {
         for o in outers {
             let xr = x + o * d, yr = y + o * d
-            var m = 0.0
-            for j in 0..<d { m += Double(xr[j]) }
-            m /= Double(d)
-            var v = 0.0
-            for j in 0..<d { let c = Double(xr[j]) - m; v += c * c }
-            let inv = 1 / (v / Double(d) + eps).squareRoot()
-            let (mf, invf) = (Float(m), Float(inv))
+            let (mf, invf) = meanInvstd(xr, count: d, eps: eps)
             mean[o] = mf; invstd[o] = invf
             for j in 0..<d {
                 var v = (xr[j] - mf) * invf
