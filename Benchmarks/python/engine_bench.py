@@ -1,6 +1,6 @@
 """PyTorch counterparts of Benchmarks/Sources/convlens-bench/EngineBench.swift.
 
-Usage: engine_bench.py NAME  (sgemm | conv | resnet18-infer | resnet18-train | depthwise)
+Usage: engine_bench.py NAME  (sgemm | conv | depthwise)
        engine_bench.py model-infer|model-train MODEL BATCH SIZE  (any torchvision builder)
 Prints one JSON object of metrics (one measurement; the Swift harness interleaves runs and takes
 medians). Exits 2 with a note on stderr when torch/torchvision are missing.
@@ -51,46 +51,6 @@ def conv():
     return out
 
 
-def resnet18_infer():
-    m = torchvision.models.resnet18().eval()
-    x = torch.randn(8, 3, 224, 224)
-    with torch.no_grad():
-        t = timed(lambda: m(x))
-    return {"images/s": 8 / t}
-
-
-def resnet18_train():
-    m = torchvision.models.resnet18(num_classes=10).train()
-    x = torch.randn(32, 3, 64, 64)
-    y = torch.randint(0, 10, (32,))
-    loss_fn = torch.nn.CrossEntropyLoss()
-
-    def step():
-        m.zero_grad(set_to_none=False)
-        loss_fn(m(x), y).backward()
-
-    step()
-    t = timed(step, warmup=0)
-    # Memory autograd keeps for backward: the unique storages of all saved tensors (activations),
-    # excluding parameters — the counterpart of our "peak above weights+grads" (a lower bound of
-    # torch's peak, which also holds the forward's transient outputs and the backward's buffers).
-    params = {p.data_ptr() for p in m.parameters()}
-    seen = {}
-
-    def pack(t):
-        if t.data_ptr() not in params:
-            seen[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        out = m(x)
-        loss = loss_fn(out, y)
-    saved_mb = sum(seen.values()) / 1e6
-    loss.backward()
-    return {"images/s": 32 / t, "saved-for-backward MB": saved_mb,
-            "maxrss MB (process)": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-
-
 def model_infer(name, batch, size):
     m = getattr(torchvision.models, name)().eval()
     x = torch.randn(batch, 3, size, size)
@@ -112,6 +72,9 @@ def model_train(name, batch, size):
 
     step()
     t = timed(step, warmup=0)
+    # Memory autograd keeps for backward: the unique storages of all saved tensors (activations),
+    # excluding parameters — the counterpart of our "peak above weights+grads" (a lower bound of
+    # torch's peak, which also holds the forward's transient outputs and the backward's buffers).
     params = {p.data_ptr() for p in m.parameters()}
     seen = {}
 
@@ -124,7 +87,8 @@ def model_train(name, batch, size):
         out = m(x)
         loss = loss_fn(out if torch.is_tensor(out) else out[0], y)
     loss.backward()
-    return {"images/s": batch / t, "saved-for-backward MB": sum(seen.values()) / 1e6}
+    return {"images/s": batch / t, "saved-for-backward MB": sum(seen.values()) / 1e6,
+            "maxrss MB (process)": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def depthwise():
@@ -151,8 +115,7 @@ def depthwise():
     return out
 
 
-fns = {"sgemm": sgemm, "conv": conv, "resnet18-infer": resnet18_infer, "resnet18-train": resnet18_train,
-       "depthwise": depthwise}
+fns = {"sgemm": sgemm, "conv": conv, "depthwise": depthwise}
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] in ("model-infer", "model-train"):
         f = model_infer if sys.argv[1] == "model-infer" else model_train

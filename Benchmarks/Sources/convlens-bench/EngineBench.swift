@@ -91,37 +91,9 @@ let convBench = Bench(name: "engine-conv", summary: "big convs ≥ 0.7× sgemm r
     return out
 }
 
-/// ResNet18 inference, batch 8 at 224×224: images/s.
-let resnetInferenceBench = Bench(name: "engine-resnet18-infer", summary: "ResNet18 b8@224 eval ≥ 1.0× PyTorch images/s") {
-    let g = try Registry.graph("resnet18", input: [8, 3, 224, 224])
-    let e = try Engine(graph: g, weights: .defaultInit(seed: 1))
-    let x = HashInit.input(shape: g.inputShape)
-    _ = try e.forward(x, training: false, retainForBackward: false)
-    let t = try seconds { _ = try e.forward(x, training: false, retainForBackward: false) }
-    var out = [("images/s", 8 / t)]
-    if let m = torchMetrics("resnet18-infer") { out += m }
-    return out
-}
-
-/// ResNet18 training step (forward, loss, backward; no optimizer), batch 32 at 64×64.
-let resnetTrainBench = Bench(name: "engine-resnet18-train", summary: "ResNet18 b32@64 train step ≥ 1.0× PyTorch images/s, peak memory ≤ PyTorch") {
-    let g = try Registry.graph("resnet18", arguments: ["num_classes=10"], input: [32, 3, 64, 64])
-    let e = try Engine(graph: g, weights: .defaultInit(seed: 1))
-    let x = HashInit.input(shape: g.inputShape)
-    let target = HashInit.target(count: 32, classes: 10)
-    func step() throws {
-        _ = try e.forward(x, training: true)
-        let (_, _, d, aux) = try e.crossEntropy(targets: target)
-        try e.backward(d, auxGradients: aux, inputGradient: false)
-    }
-    try step()
-    let base = TensorMemory.liveBytes
-    TensorMemory.resetPeak()
-    let t = try seconds { try step() }
-    var out = [("images/s", 32 / t), ("peak MB above weights+grads", Double(TensorMemory.peakBytes - base) / 1e6)]
-    if let m = torchMetrics("resnet18-train") { out += m }
-    return out
-}
+/// ResNet18 inference, batch 8 at 224×224, and a training step, batch 32 at 64×64 (FamilyBench.swift).
+let resnetInferenceBench = modelInferenceBench("resnet18", batch: 8, size: 224)
+let resnetTrainBench = modelTrainBench("resnet18", batch: 32, size: 64)
 
 /// Depthwise 3×3, stride 1, padding 1 (MobileNetV2's and EfficientNet's blocks), batch 8, at
 /// shapes spanning 96–960 channels: forward (y) and backward (dx + dweight) in ms, against
