@@ -84,11 +84,17 @@ private struct Builder {
     var modules: [ModuleEntry] = []
     var nodes: [GraphNode] = []
     /// How to run each container module: its body and the context it runs in.
-    var bodies: [Int: (body: [Statement], ctx: Context, registered: [String: Int], isSequential: Bool)] = [:]
+    /// Indexed by module index (nil for leaves and the root).
+    var bodies: [(body: [Statement], ctx: Context, registered: [String: Int], isSequential: Bool)?] = [nil]
 
     init(file: ZooFile) { self.file = file }
 
     func path(_ ctx: Context, _ name: String) -> String { ctx.prefix + name }
+
+    mutating func setBody(_ idx: Int, _ body: (body: [Statement], ctx: Context, registered: [String: Int], isSequential: Bool)) {
+        if bodies.count <= idx { bodies.append(contentsOf: repeatElement(nil, count: idx + 1 - bodies.count)) }
+        bodies[idx] = body
+    }
 
     func holds(_ c: Condition?, _ ctx: Context) throws(ZooError) -> Bool {
         guard let c else { return true }
@@ -144,7 +150,8 @@ private struct Builder {
         for st in body where st.form != .call {
             guard try holds(st.condition, ctx) else { continue }
             guard let callee = st.callee else { continue }
-            if let fn = LayerFactory.functions[callee] {
+            let callable = LayerFactory.callables[callee]
+            if case .function(let fn) = callable {
                 guard st.form == .define else {
                     throw ZooError(.syntax, "'\(callee)' is a function, not a module: it cannot be declared with 'module'", at: st.calleeLocation)
                 }
@@ -175,8 +182,8 @@ private struct Builder {
                     throw ZooError(.syntax, "Sequential children are modules written 'name = Type(...)' and take no '<-' inputs", at: child.nameLocation, module: p + "." + child.name)
                 }
                 let reg = try register(st.children ?? [], inner, depth: depth + 1)
-                bodies[idx] = (st.children ?? [], inner, reg, true)
-            } else if let entry = LayerFactory.modules[callee] {
+                setBody(idx, (st.children ?? [], inner, reg, true))
+            } else if case .module(let entry) = callable {
                 let args = try bindArguments(st, entry.signature, ctx, module: p)
                 let layer: Layer
                 do { layer = try entry.make(args) } catch { throw ZooError(error.kind, error.message, at: st.calleeLocation, module: p) }
@@ -192,7 +199,7 @@ private struct Builder {
                 for (k, v) in bound { env.bind(k, v) }
                 let inner = Context(prefix: p + ".", owner: idx, env: env, scope: ctx.scope + [idx], trainOnly: false)
                 let reg = try register(block.body, inner, depth: depth + 1)
-                bodies[idx] = (block.body, inner, reg, false)
+                setBody(idx, (block.body, inner, reg, false))
             } else if callee.first?.isUppercase == true && !callee.contains(".") {
                 let known = (LayerFactory.modules.keys.sorted() + ["Sequential"] + file.blocks.keys.sorted()).joined(separator: ", ")
                 throw ZooError(.undefinedBlock, "unknown layer type or block '\(callee)' (known: \(known))", at: st.calleeLocation, module: p)
@@ -240,7 +247,7 @@ private struct Builder {
             var inner = ctx
             inner.trainOnly = ctx.trainOnly || st.trainOnly
             let out: Int
-            if st.form == .define, let callee = st.callee, let fn = LayerFactory.functions[callee] {
+            if st.form == .define, let callee = st.callee, case .function(let fn) = LayerFactory.callables[callee] {
                 let name = path(ctx, st.name)
                 let args = try bindArguments(st, fn.signature, ctx, module: name)
                 var layer = try make(fn, args, st, module: name)
@@ -281,15 +288,14 @@ private struct Builder {
     }
 
     mutating func callModule(_ m: Int, inputs: [Int], ctx: Context, at loc: SourceLocation, auxOutputs: inout [Int]) throws(ZooError) -> Int {
-        let entry = modules[m]
-        if let layer = entry.layer {
-            return try addNode(name: entry.path, kind: .module, layer: layer, module: m, inputs: inputs, ctx: ctx, location: entry.location)
+        if let layer = modules[m].layer {
+            return try addNode(name: modules[m].path, kind: .module, layer: layer, module: m, inputs: inputs, ctx: ctx, location: modules[m].location)
         }
-        guard let (body, bctx, reg, isSeq) = bodies[m] else {
-            throw ZooError(.syntax, "module '\(entry.path)' has no body", at: loc, module: entry.path)
+        guard m < bodies.count, let (body, bctx, reg, isSeq) = bodies[m] else {
+            throw ZooError(.syntax, "module '\(modules[m].path)' has no body", at: loc, module: modules[m].path)
         }
         guard inputs.count == 1 || !isSeq else {
-            throw ZooError(.shape, "\(entry.className) takes one input, got \(inputs.count)", at: loc, module: entry.path)
+            throw ZooError(.shape, "\(modules[m].className) takes one input, got \(inputs.count)", at: loc, module: modules[m].path)
         }
         var c = bctx
         c.trainOnly = ctx.trainOnly

@@ -247,4 +247,12 @@ enum LayerFactory {
         }
         return out
     }()
+
+    /// Both tables in one, for the builder's one lookup per statement (a function name wins).
+    enum Callable: Sendable { case function(Entry), module(Entry) }
+    static let callables: [String: Callable] = {
+        var out = modules.mapValues { Callable.module($0) }
+        for (k, v) in functions { out[k] = .function(v) }
+        return out
+    }()
 }

@@ -84,7 +84,8 @@ public enum Compare {
     public static func rows(models: [String] = Registry.names, input: [Int]? = nil, runsDirectory: String = "reports/runs",
                             measure: Bool = false) throws -> [ModelComparison] {
         let runs = newestRuns(runsDirectory)
-        return try models.map { m in
+        // Models are independent: analyse them on all cores, unless latency is being measured.
+        let row: @Sendable (String) throws -> ModelComparison = { m in
             let g = try Analyzer.graph(m, input: input)
             let a = try Analyzer.analyze(g)
             let last = a.lastFeatureMap
@@ -103,6 +104,7 @@ public enum Compare {
                 fashion_mnist_macs: try run.flatMap { r in try trainedInput(r.summary).map { try Analyzer.analyze(try Analyzer.graph(m, arguments: r.summary.config.arguments, input: [1] + $0)).totals.macs } },
                 latency_ms: measure ? try latency(g) : nil)
         }
+        return measure ? try models.map(row) : try Parallel.map(models, row)
     }
 
     /// The C×H×W a run trained on, from its input description ("28×28 grey → 3×28×28, …").

@@ -24,8 +24,7 @@ struct ListCommand: ParsableCommand {
                 throw ListError("no family starts with '\(family ?? "")' (families: \(known))")
             }
             var rows: [(family: String, cells: [String])] = []
-            for name in names {
-                let g = try Registry.graph(name)
+            for (name, g) in zip(names, try Registry.graphs(names)) {
                 let about = g.source.metaValue("about")?.stringValue ?? ""
                 rows.append((Registry.family(name), [name, groupedDigits(g.parameterCount), g.inputShape.map(String.init).joined(separator: "x"), about]))
             }
