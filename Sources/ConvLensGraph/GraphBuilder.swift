@@ -126,6 +126,7 @@ private struct Builder {
     func bindArguments(_ st: Statement, _ sig: Signature, _ ctx: Context, module: String) throws(ZooError) -> BoundArguments {
         var pos: [ZooValue] = []
         var kw: [(String, ZooValue)] = []
+        pos.reserveCapacity(st.arguments.count)
         for a in st.arguments {
             let v = try resolve(a.value, ctx, at: a.location, module: module)
             if let k = a.keyword { kw.append((k, v)) } else {
@@ -289,7 +290,7 @@ private struct Builder {
 
     mutating func callModule(_ m: Int, inputs: [Int], ctx: Context, at loc: SourceLocation, auxOutputs: inout [Int]) throws(ZooError) -> Int {
         if let layer = modules[m].layer {
-            return try addNode(name: modules[m].path, kind: .module, layer: layer, module: m, inputs: inputs, ctx: ctx, location: modules[m].location)
+            return try addNode(name: modules[m].path, kind: .module, layer: layer, spec: modules[m].spec, module: m, inputs: inputs, ctx: ctx, location: modules[m].location)
         }
         guard m < bodies.count, let (body, bctx, reg, isSeq) = bodies[m] else {
             throw ZooError(.syntax, "module '\(modules[m].path)' has no body", at: loc, module: modules[m].path)
@@ -301,10 +302,11 @@ private struct Builder {
         c.trainOnly = ctx.trainOnly
         c.scope = ctx.scope + [m]
         if isSeq {
+            // A Sequential's children are exactly the modules its body registered (conditions were
+            // evaluated then, in the same environment), in order.
             var cur = inputs[0]
-            for st in body {
-                guard try holds(st.condition, c), let child = reg[st.name] else { continue }
-                cur = try callModule(child, inputs: [cur], ctx: c, at: st.nameLocation, auxOutputs: &auxOutputs)
+            for child in modules[m].children {
+                cur = try callModule(child, inputs: [cur], ctx: c, at: modules[child].location, auxOutputs: &auxOutputs)
             }
             return cur
         }
@@ -316,10 +318,11 @@ private struct Builder {
         do { return try entry.make(args) } catch { throw ZooError(error.kind, error.message, at: st.calleeLocation, module: module) }
     }
 
-    mutating func addNode(name: String, kind: NodeKind, layer: Layer, module: Int?, inputs: [Int], ctx: Context, location: SourceLocation) throws(ZooError) -> Int {
+    mutating func addNode(name: String, kind: NodeKind, layer: Layer, spec boxed: (any LayerSpec)? = nil, module: Int?, inputs: [Int], ctx: Context,
+                          location: SourceLocation) throws(ZooError) -> Int {
         let shapes = inputs.map { $0 == ModelGraph.inputID ? inputShape : nodes[$0].outputShape }
         let out: [Int]
-        let spec = layer.spec
+        let spec = boxed ?? layer.spec        // a module's spec is boxed once, at registration
         do { out = try spec.outputShape(shapes) } catch { throw ZooError(error.kind, error.message, at: location, module: name) }
         if out.contains(where: { $0 <= 0 }) {
             throw ZooError(.inputTooSmall, "output would be empty: \(ShapeCheck.fmt(out))", at: location, module: name)

@@ -18,24 +18,28 @@ public struct Signature: Sendable {
         if positional.count > params.count {
             throw ShapeProblem(.badArgument, "\(callee) takes at most \(params.count) positional arguments, got \(positional.count)")
         }
-        // Bind by position first (hot path: no hashing until the dictionary is built once).
-        var bound = [ZooValue?](repeating: nil, count: params.count)
-        for (i, v) in positional.enumerated() { bound[i] = v }
-        for (k, v) in keywords {
+        // No hashing: a handful of parameters, so linear scans win. kwAt[j]: keyword j's parameter.
+        var kwAt: [Int] = []
+        if !keywords.isEmpty { kwAt.reserveCapacity(keywords.count) }
+        for (j, (k, _)) in keywords.enumerated() {
             guard let i = names.firstIndex(of: k) else {
                 let known = params.map(\.name).joined(separator: ", ")
                 throw ShapeProblem(.unknownArgument, "\(callee) has no argument '\(k)' (it takes: \(known.isEmpty ? "none" : known))")
             }
-            if bound[i] != nil { throw ShapeProblem(.badArgument, "\(callee) got argument '\(k)' twice") }
-            bound[i] = v
+            if i < positional.count || kwAt[..<j].contains(i) {
+                throw ShapeProblem(.badArgument, "\(callee) got argument '\(k)' twice")
+            }
+            kwAt.append(i)
         }
         var values: [ZooValue] = []
         values.reserveCapacity(params.count)
-        for (i, p) in params.enumerated() {
-            guard let v = bound[i] ?? p.defaultValue else {
-                throw ShapeProblem(.badArgument, "\(callee) is missing required argument '\(p.name)'")
+        for i in 0..<params.count {
+            if i < positional.count { values.append(positional[i]); continue }
+            if let j = kwAt.firstIndex(of: i) { values.append(keywords[j].1); continue }
+            guard let d = params[i].defaultValue else {
+                throw ShapeProblem(.badArgument, "\(callee) is missing required argument '\(params[i].name)'")
             }
-            values.append(v)
+            values.append(d)
         }
         return BoundArguments(names: names, values: values)
     }
