@@ -24,11 +24,29 @@ public enum PyTorchExport {
         files.append(("train.py", Array(try trainScript(file: file, graph: graph, arguments: arguments, weights: weights).utf8)))
         files.append(("README.md", Array(readme(file: file, hasWeights: weights != nil).utf8)))
         if let weights {
-            let engine = try Engine(graph: graph, weights: weights)
-            files.append(("weights.safetensors", engine.stateDictFile().serialized()))
+            let state: [String: Tensor]
+            switch weights {
+            case .hash: state = HashInit.stateDict(graph)
+            case .defaultInit(let seed): state = try DefaultInit.stateDict(graph, seed: seed)
+            case .file: state = try Engine(graph: graph, weights: weights).state      // checks keys and shapes
+            }
+            files.append(("weights.safetensors", stateDictFile(graph, state).serialized()))
         }
         try writeFolder(files, to: output, force: force)
         return Result(directory: output, files: files.map(\.0))
+    }
+
+    /// The state_dict as torch saves it (num_batches_tracked I64), in state_dict order.
+    static func stateDictFile(_ graph: ModelGraph, _ state: [String: Tensor]) -> SafeTensors {
+        var st = SafeTensors()
+        for e in graph.stateDict() {
+            if e.localName == "num_batches_tracked" {
+                st.set(e.key, int64: [Int64(state[e.key]![0].rounded())], shape: e.shape)
+            } else {
+                st.set(e.key, state[e.key]!)
+            }
+        }
+        return st
     }
 
     /// Writes every file into a fresh temporary folder beside `output`, then renames it into place.

@@ -296,6 +296,21 @@ def state_tensors(model, integer_counts):
     return out
 
 
+def load_weights(model, path, num_classes):
+    """Loads a state_dict file, or stops with one line saying what does not fit."""
+    tensors = load_safetensors(path)[0]
+    own = model.state_dict()
+    missing = [k for k in own if k not in tensors]
+    extra = [k for k in tensors if k not in own]
+    if missing or extra:
+        fail("%s: %s" % (path, "no tensor %s" % missing[0] if missing else "unexpected tensor %s" % extra[0]))
+    for k, v in own.items():
+        if tuple(tensors[k].shape) != tuple(v.shape):
+            fail("%s: %s has shape %s, the model built for this data (%d classes) has %s; export with --arg num_classes=%d, or pass --weights"
+                 % (path, k, list(tensors[k].shape), num_classes, list(v.shape), num_classes))
+    model.load_state_dict(tensors)
+
+
 def main(argv=None):
     args = parse_args(argv)
     distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ
@@ -358,7 +373,7 @@ def main(argv=None):
     else:
         weights = args.weights or (os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights.safetensors") if EXPORTED_INIT else None)
         if weights:
-            model.load_state_dict(load_safetensors(weights)[0])
+            load_weights(model, weights, num_classes)
             config["initialization"] = EXPORTED_INIT if not args.weights else "file"
         else:
             config["initialization"] = "torch"
