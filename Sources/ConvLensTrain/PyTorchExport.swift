@@ -108,6 +108,20 @@ public enum PyTorchExport {
         case .defaultInit: initText = "'default'"
         case .file(let p): initText = python((p as NSString).lastPathComponent)
         }
+        // The zoo file's `init` lines, resolved per parameter as `--init default` resolves them, for the
+        // export's num_classes and MNIST's 10 (fans of the classifier depend on it).
+        // A file whose lines do not cover every parameter still exports; train.py then needs --weights.
+        var inits: [String] = []
+        var initProblem = "None"
+        do {
+            for n in [graph.argument("num_classes")?.intValue, 10].compactMap({ $0 }) where !inits.contains(where: { $0.hasPrefix("\(n):") }) {
+                let g = n == graph.argument("num_classes")?.intValue ? graph : try Registry.graph(from: file, arguments: arguments + ["num_classes=\(n)"], input: nil)
+                inits.append("\(n): " + (try initTable(g)))
+            }
+        } catch {
+            inits = []
+            initProblem = python("\(error)")
+        }
         let fills: [(String, String)] = [
             ("{{MODEL_JSON}}", python(file.name)),
             ("{{MODEL}}", file.name),
@@ -117,10 +131,34 @@ public enum PyTorchExport {
             ("{{DECLARED}}", "(\(file.input[1]), \(file.input[2]), \(file.input[3]))"),
             ("{{ADAPTERS}}", "{" + adapters.joined(separator: ", ") + "}"),
             ("{{EXPORTED_INIT}}", initText),
+            ("{{INIT}}", "{" + inits.joined(separator: ",\n        ") + "}"),
+            ("{{INIT_PROBLEM}}", initProblem),
         ]
         var s = PyTorchTrainScript.template
         for (k, v) in fills { s = s.replacingOccurrences(of: k, with: v) }
         return s
+    }
+
+    /// `[(kind, args, [keys…]), …]`: each distribution of `ModelGraph.initialisation()` and the
+    /// parameters drawn from it, in state_dict order of first use.
+    static func initTable(_ g: ModelGraph) throws -> String {
+        var order: [InitDraw] = []
+        var keys: [InitDraw: [String]] = [:]
+        for a in try g.initialisation() {
+            if keys[a.draw] == nil { order.append(a.draw) }
+            keys[a.draw, default: []].append(a.entry.key)
+        }
+        let rows = order.map { d -> String in
+            let (kind, args): (String, [Double])
+            switch d {
+            case .constant(let c): (kind, args) = ("constant", [c])
+            case .normal(let m, let s): (kind, args) = ("normal", [m, s])
+            case .uniform(let a, let b): (kind, args) = ("uniform", [a, b])
+            case .truncatedNormal(let m, let s, let a, let b): (kind, args) = ("trunc_normal", [m, s, a, b])
+            }
+            return "(\(python(kind)), (\(args.map(python).joined(separator: ", "))\(args.count == 1 ? "," : "")), [\(keys[d]!.map(python).joined(separator: ", "))])"
+        }
+        return "[" + rows.joined(separator: ",\n            ") + "]"
     }
 
     static func readme(file: ZooFile, hasWeights: Bool) -> String {

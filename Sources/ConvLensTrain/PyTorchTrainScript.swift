@@ -24,6 +24,7 @@ import argparse
 import ctypes
 import datetime
 import gzip
+import importlib.util
 import json
 import os
 import struct
@@ -34,8 +35,10 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import model as zoo  # noqa: E402  (model.py beside this file)
+HERE = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location("model", os.path.join(HERE, "model.py"))
+zoo = importlib.util.module_from_spec(_spec)  # model.py beside this file
+_spec.loader.exec_module(zoo)
 
 MODEL = {{MODEL_JSON}}
 # The zoo file's `train` lines (ConvLens's fallbacks where a line is missing).
@@ -48,6 +51,11 @@ AUX_LOSS_WEIGHT = {{AUX_LOSS_WEIGHT}}
 DECLARED = {{DECLARED}}
 # How `convlens train` adapts images of these sizes to this model (computed by ConvLens at export).
 ADAPTERS = {{ADAPTERS}}
+# The zoo file's `init` lines, per num_classes: (distribution, arguments, parameters drawn from it),
+# resolved by ConvLens as `--init default` resolves them; train.py draws them with torch's generator.
+INIT = {{INIT}}
+# Why INIT is empty (the zoo file's init lines do not cover every parameter), if so.
+INIT_PROBLEM = {{INIT_PROBLEM}}
 # How the exported weights.safetensors was initialised ("default", "hash", or a file), if any.
 EXPORTED_INIT = {{EXPORTED_INIT}}
 DEFAULT_DATA = "/usr/share/datasets/fashion-mnist"
@@ -232,7 +240,7 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, help="seed for initialisation, shuffling and dropout (default %d)" % RECIPE["seed"])
     p.add_argument("--limit", type=int, help="use only the first N training and N test images")
     p.add_argument("--image-size", type=int, help="resize images to S×S")
-    p.add_argument("--weights", help="initial state_dict (default: weights.safetensors beside train.py, when the export wrote one)")
+    p.add_argument("--weights", help="initial state_dict (default: weights.safetensors beside train.py when the export wrote one, else the zoo file's init lines)")
     p.add_argument("--output-dir", help="run folder (default reports/runs/%s-YYYYMMDD-HHMMSS)" % MODEL)
     p.add_argument("--resume", help="continue the run in this folder from its last checkpoint, with its recipe (--epochs and --lr may change it)")
     p.add_argument("--force", action="store_true", help="replace a run already in --output-dir")
@@ -294,6 +302,26 @@ def state_tensors(model, integer_counts):
         v = v.detach().cpu()
         out[k] = v if integer_counts or v.is_floating_point() else v.float()
     return out
+
+
+def init_weights(model, num_classes):
+    """Draws every parameter as the zoo file's `init` lines say (torch's generator, seeded by the caller)."""
+    if not INIT:
+        fail("%s; start from a state_dict instead: --weights FILE (or export with --init default or --weights)" % INIT_PROBLEM)
+    table = INIT.get(num_classes) or INIT.get(zoo.ARGUMENTS.get("num_classes")) or next(iter(INIT.values()))
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for kind, args, keys in table:
+            for k in keys:
+                p = params[k]
+                if kind == "constant":
+                    p.fill_(args[0])
+                elif kind == "normal":
+                    p.normal_(args[0], args[1])
+                elif kind == "uniform":
+                    p.uniform_(args[0], args[1])
+                else:
+                    torch.nn.init.trunc_normal_(p, args[0], args[1], args[2], args[3])
 
 
 def load_weights(model, path, num_classes):
@@ -371,12 +399,13 @@ def main(argv=None):
         model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("optimizer.")})
         start_epoch = int(meta["epoch"]) + 1
     else:
-        weights = args.weights or (os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights.safetensors") if EXPORTED_INIT else None)
+        weights = args.weights or (os.path.join(HERE, "weights.safetensors") if EXPORTED_INIT else None)
         if weights:
             load_weights(model, weights, num_classes)
             config["initialization"] = EXPORTED_INIT if not args.weights else "file"
         else:
-            config["initialization"] = "torch"
+            init_weights(model, num_classes)
+            config["initialization"] = "default"
     model.to(device)
     if args.sync_bn:
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)

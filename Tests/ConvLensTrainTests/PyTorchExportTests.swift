@@ -54,6 +54,32 @@ import TestSupport
         r = {"model": e["model"], "keys": keys == e["keys"], "count": len(keys)}
         if keys != e["keys"]:
             r["difference"] = next(([a, b] for a, b in zip(keys, e["keys"]) if a != b), [len(keys), len(e["keys"])])
+        # train.py's table of the zoo file's init lines covers every parameter once; on small
+        # models its draws are checked against the distributions it names.
+        t = load("exported_train_%d" % i, e["dir"] + "/train.py")
+        nc = t.zoo.ARGUMENTS.get("num_classes")
+        table = t.INIT[nc] if t.INIT else []
+        drawn = [k for _, _, ks in table for k in ks]
+        r["init"] = sorted(drawn) == sorted(k for k, _ in net.named_parameters())
+        if sum(p.numel() for p in net.parameters()) < 3_000_000:
+            torch.manual_seed(i)
+            t.init_weights(net, nc)
+            params = dict(net.named_parameters())
+            bad = []
+            for kind, args, ks in table:
+                v = torch.cat([params[k].detach().reshape(-1) for k in ks]).double()
+                if kind == "constant":
+                    ok = bool((v == args[0]).all())
+                elif kind in ("uniform", "trunc_normal"):
+                    lo, hi = args[-2:]
+                    slack = 1e-6 * max(abs(lo), abs(hi))  # the bounds as float32 round
+                    ok = bool(((v >= lo - slack) & (v <= hi + slack)).all())
+                else:
+                    n = v.numel()
+                    ok = abs(v.mean().item() - args[0]) <= 5 * args[1] / math.sqrt(n) and (n < 100 or abs(v.std().item() / args[1] - 1) < 0.3)
+                if not ok:
+                    bad.append([kind, list(args), ks[0]])
+            r["init_draws"] = bad
         g = torch.Generator().manual_seed(1000 + i)
         new = {}
         for k, v in sd.items():
@@ -106,6 +132,8 @@ import TestSupport
             guard FileManager.default.fileExists(atPath: dir + "/torch.safetensors") else { break }
             let result = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/result.json"))) as? [String: Any])
             #expect(result["keys"] as? Bool == true, "\(m): state_dict differs from ConvLens's at \(result["difference"] ?? "?")")
+            #expect(result["init"] as? Bool == true, "\(m): train.py's init table does not cover every parameter once")
+            #expect((result["init_draws"] as? [Any])?.isEmpty ?? true, "\(m): init draws off their distribution: \(result["init_draws"] ?? "")")
             let out = dir + "/convlens.safetensors"
             _ = try RunModel.run(model: m, arguments: [], weights: .file(dir + "/weights.safetensors"), inputPath: dir + "/input.safetensors",
                                  training: false, outputPath: out)
