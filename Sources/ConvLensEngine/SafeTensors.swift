@@ -57,6 +57,11 @@ public struct SafeTensors: Sendable {
     public func tensor(_ name: String) throws(EngineError) -> Tensor {
         guard let e = entries[name] else { throw EngineError("\(file): no tensor '\(name)'") }
         let t = Tensor(zeros: e.shape)
+        if e.dtype == .f32 && 1.littleEndian == 1 && e.bytes.count == e.count * 4 {
+            // Little-endian F32 on a little-endian host is already the tensor's bytes.
+            e.bytes.withUnsafeBytes { raw in UnsafeMutableRawPointer(t.data).copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
+            return t
+        }
         e.bytes.withUnsafeBytes { raw in
             for i in 0..<e.count {
                 switch e.dtype {

@@ -129,6 +129,10 @@ public protocol LayerSpec: Sendable, Hashable {
     func formulas(_ call: LayerCall) -> [Formula]
     /// torchinfo's "Kernel Shape" column (`get_kernel_size`), nil when it shows `--`.
     var summaryKernel: String? { get }
+    /// How PyTorch writes a zoo call of this kind, for `convlens export --format pytorch`: the
+    /// module constructor or the forward expression (plain torch, with any helper class the kind
+    /// needs), or `.unsupported` when torch has no equivalent.
+    static func pytorch(_ call: PyTorchCall) -> PyTorchSpelling
 }
 
 /// The closed set of layer kinds the zoo can use. Adding a kind: one case here, its type in

@@ -22,8 +22,8 @@ public struct Evaluation: Sendable {
     public static func run(model: String, weights: String, data: String?, arguments: [String], imageSize: Int?,
                            batchSize: Int = 256, limit: Int? = nil) throws -> Evaluation {
         let st = try SafeTensors.read(weights)
-        var w: [String: Tensor] = [:]
-        for name in st.names where !name.hasPrefix("optimizer.") { w[name] = try st.tensor(name) }
+        // Integer tensors (num_batches_tracked, I64 as torch saves it) are read as floats.
+        let w = try Engine.stateDict(st).filter { !$0.key.hasPrefix("optimizer.") }
         let file = try Registry.load(model)
         let config = try TrainConfig.resolve(model: model, file: file, data: data, epochs: 1, batchSize: batchSize, lr: 1, optimizer: "sgd",
                                              weightDecay: 0, seed: 1, limit: limit, imageSize: imageSize, initialization: "default", arguments: arguments)

@@ -8,7 +8,7 @@ struct ConvLens: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convlens",
         abstract: "Print, analyse, draw, run and train classic convolutional networks from one declarative description.",
-        subcommands: [ListCommand.self, PrintCommand.self, DiagramCommand.self, DoctorCommand.self, RunCommand.self, VerifyCommand.self, AnalyzeCommand.self, SummaryCommand.self, ExplainCommand.self, TrainCommand.self, EvalCommand.self, CompareCommand.self, ReportCommand.self])
+        subcommands: [ListCommand.self, PrintCommand.self, DiagramCommand.self, DoctorCommand.self, RunCommand.self, VerifyCommand.self, AnalyzeCommand.self, SummaryCommand.self, ExplainCommand.self, TrainCommand.self, EvalCommand.self, ExportCommand.self, CompareCommand.self, ReportCommand.self])
 }
 
 /// The options every command that takes a model shares.

@@ -128,3 +128,14 @@ public struct Activation: ParameterFree {
         [Formula("computes", "\(function.formula), element-wise; shape unchanged; \(function.flopsPerElement(approximate: approximate)) FLOPs per element (ConvLens)")]
     }
 }
+
+extension Activation {
+    /// `nn.ReLU6(…)`, `nn.SiLU(…)`, … — torch.nn's class of the same name (GELU's `approximate`
+    /// exists since torch 1.12).
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling {
+        guard ActivationFunction.allCases.contains(where: { $0.className == c.callee }) else {
+            return .unsupported("no torch.nn activation is called \(c.callee)")
+        }
+        return .module("nn.\(c.callee)(\(c.argumentList))")
+    }
+}

@@ -86,3 +86,8 @@ public struct BatchNorm2d: LayerSpec, Hashable {
         return lines
     }
 }
+
+extension BatchNorm2d {
+    /// `nn.BatchNorm2d(…)`, arguments as written.
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling { .module("nn.BatchNorm2d(\(c.argumentList))") }
+}

@@ -123,3 +123,8 @@ public struct Conv2d: LayerSpec, Hashable {
         return lines
     }
 }
+
+extension Conv2d {
+    /// `nn.Conv2d(…)`: the zoo's arguments are torch's, as written.
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling { .module("nn.Conv2d(\(c.argumentList))") }
+}

@@ -62,3 +62,18 @@ public struct Dropout: ParameterFree {
         [Formula("computes", "identity in eval; in train zeroes each element with probability \(p) and scales the rest by 1/(1 − p)")]
     }
 }
+
+extension ReLU {
+    /// `nn.ReLU(…)` / `F.relu(x, …)` / `torch.relu(x)`.
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling {
+        c.isFunction ? .function(c.call(c.callee)) : .module("nn.ReLU(\(c.argumentList))")
+    }
+}
+
+extension Dropout {
+    /// `nn.Dropout(…)` / `F.dropout(x, …, training=self.training)` (torchvision's functional
+    /// dropouts pass the module's mode, as F.dropout defaults to training=True).
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling {
+        c.isFunction ? .function(c.call("F.dropout", extra: [("training", c.training)])) : .module("nn.Dropout(\(c.argumentList))")
+    }
+}

@@ -70,3 +70,8 @@ public struct GroupNorm: LayerSpec {
         return lines
     }
 }
+
+extension GroupNorm {
+    /// `nn.GroupNorm(…)`, arguments as written.
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling { .module("nn.GroupNorm(\(c.argumentList))") }
+}

@@ -69,3 +69,8 @@ public struct Linear: LayerSpec, Hashable {
         ]
     }
 }
+
+extension Linear {
+    /// `nn.Linear(…)`, arguments as written.
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling { .module("nn.Linear(\(c.argumentList))") }
+}

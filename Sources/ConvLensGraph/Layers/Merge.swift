@@ -106,3 +106,25 @@ public struct Mul: ParameterFree {
         return [Formula("multiply", "\(shapes) broadcast to \(FormulaText.shape(c.output)): \(FormulaText.num(c.outputElements)) multiplies")]
     }
 }
+
+extension Concat {
+    /// `torch.cat([a, b, …], dim)`.
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling {
+        .function("torch.cat([\(c.inputs.joined(separator: ", "))]" + (c.arguments.isEmpty ? "" : ", " + c.argumentList) + ")")
+    }
+}
+
+extension Add {
+    /// `a + b` (the residual `out += identity` without aliasing the input).
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling {
+        c.inputs.contains { $0.hasPrefix("*") } ? .function("sum([\(c.inputs.joined(separator: ", "))])") : .function(c.inputs.joined(separator: " + "))
+    }
+}
+
+extension Mul {
+    /// `a * b` (squeeze-excitation's `scale * x`, layer scale), numpy broadcasting.
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling {
+        c.inputs.count == 2 && !c.inputs.contains { $0.hasPrefix("*") } ? .function(c.inputs.joined(separator: " * "))
+            : .unsupported("mul multiplies exactly two named tensors")
+    }
+}

@@ -128,3 +128,30 @@ public struct Softmax: ParameterFree {
         [Formula("computes", "softmax(x)_i = e^(x_i − max x) / Σ_j e^(x_j − max x) along dim \(dim.map(String.init) ?? "None")")]
     }
 }
+
+extension LayerNorm {
+    /// `nn.LayerNorm(…)`; `LayerNorm2d(…)` is torchvision's convnext subclass, defined in model.py.
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling {
+        if c.callee == "LayerNorm2d" { return .module("LayerNorm2d(\(c.argumentList))", helpers: [layerNorm2d]) }
+        return .module("nn.LayerNorm(\(c.argumentList))")
+    }
+
+    /// torchvision.models.convnext.LayerNorm2d.
+    static let layerNorm2d = PyTorchHelper(name: "LayerNorm2d", source: """
+        class LayerNorm2d(nn.LayerNorm):
+            \"\"\"torchvision.models.convnext.LayerNorm2d: LayerNorm over the channels of NCHW.\"\"\"
+
+            def forward(self, x):
+                x = x.permute(0, 2, 3, 1)
+                x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+                x = x.permute(0, 3, 1, 2)
+                return x
+        """)
+}
+
+extension Softmax {
+    /// `nn.Softmax(…)` / `F.softmax(x, …)`.
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling {
+        c.isFunction ? .function(c.call("F.softmax")) : .module("nn.Softmax(\(c.argumentList))")
+    }
+}

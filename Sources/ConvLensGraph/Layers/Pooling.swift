@@ -206,3 +206,24 @@ func poolKernelText(_ v: ZooValue) -> String? {
     default: return nil
     }
 }
+
+extension MaxPool2d {
+    /// `nn.MaxPool2d(…)` / `F.max_pool2d(x, …)`.
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling {
+        c.isFunction ? .function(c.call("F.max_pool2d")) : .module("nn.MaxPool2d(\(c.argumentList))")
+    }
+}
+
+extension AvgPool2d {
+    /// `nn.AvgPool2d(…)` / `F.avg_pool2d(x, …)`.
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling {
+        c.isFunction ? .function(c.call("F.avg_pool2d")) : .module("nn.AvgPool2d(\(c.argumentList))")
+    }
+}
+
+extension AdaptiveAvgPool2d {
+    /// `nn.AdaptiveAvgPool2d(…)` / `F.adaptive_avg_pool2d(x, …)`.
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling {
+        c.isFunction ? .function(c.call("F.adaptive_avg_pool2d")) : .module("nn.AdaptiveAvgPool2d(\(c.argumentList))")
+    }
+}

@@ -197,3 +197,62 @@ public struct Mean: ParameterFree {
         return [Formula("mean", "over dims (\(dims.map(String.init).joined(separator: ", "))): \(n.map(String.init).joined(separator: "·")) = \(n.reduce(1, *)) values per output; \(FormulaText.shape(c.x)) → \(FormulaText.shape(c.output))")]
     }
 }
+
+extension Flatten {
+    /// `nn.Flatten(…)` / `torch.flatten(x, …)`.
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling {
+        c.isFunction ? .function(c.call("torch.flatten")) : .module("nn.Flatten(\(c.argumentList))")
+    }
+}
+
+extension Identity {
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling { .module("nn.Identity(\(c.argumentList))") }
+}
+
+extension Permute {
+    /// torchvision.ops.misc.Permute (defined in model.py) / `torch.permute(x, dims)`.
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling {
+        c.isFunction ? .function(c.call("torch.permute")) : .module("Permute(\(c.argumentList))", helpers: [helper])
+    }
+
+    static let helper = PyTorchHelper(name: "Permute", source: """
+        class Permute(nn.Module):
+            \"\"\"torchvision.ops.misc.Permute.\"\"\"
+
+            def __init__(self, dims):
+                super().__init__()
+                self.dims = dims
+
+            def forward(self, x):
+                return torch.permute(x, self.dims)
+        """)
+}
+
+extension Chunk {
+    /// `torch.chunk(x, chunks, dim=…)[index]` (torchvision's `x1, x2 = x.chunk(2, dim=1)`).
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling {
+        .function("torch.chunk(\(c.input), \(c.value("chunks", in: signature)), dim=\(c.value("dim", in: signature)))[\(c.value("index", in: signature))]")
+    }
+}
+
+extension ChannelShuffle {
+    /// torchvision.models.shufflenetv2.channel_shuffle (defined in model.py).
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling {
+        .function(c.call("channel_shuffle"), helpers: [helper])
+    }
+
+    static let helper = PyTorchHelper(name: "channel_shuffle", source: """
+        def channel_shuffle(x, groups):
+            \"\"\"torchvision.models.shufflenetv2.channel_shuffle.\"\"\"
+            batchsize, num_channels, height, width = x.size()
+            channels_per_group = num_channels // groups
+            x = x.view(batchsize, groups, channels_per_group, height, width)
+            x = torch.transpose(x, 1, 2).contiguous()
+            return x.view(batchsize, num_channels, height, width)
+        """)
+}
+
+extension Mean {
+    /// `torch.mean(x, dim=…, keepdim=…)` (torchvision's `x.mean([2, 3])`).
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling { .function(c.call("torch.mean")) }
+}

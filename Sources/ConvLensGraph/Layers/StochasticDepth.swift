@@ -75,3 +75,39 @@ public struct ParameterTensor: LayerSpec {
         [Formula("owned parameter", "\(FormulaText.dims(shape)) = \(FormulaText.num(numel(shape))) values, owned by the enclosing module (a state_dict entry of its own, not a layer)")]
     }
 }
+
+extension StochasticDepth {
+    /// torchvision.ops.StochasticDepth, defined in model.py.
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling { .module("StochasticDepth(\(c.argumentList))", helpers: [helper]) }
+
+    static let helper = PyTorchHelper(name: "StochasticDepth", source: """
+        class StochasticDepth(nn.Module):
+            \"\"\"torchvision.ops.StochasticDepth: drops the residual branch per row (or batch) in training.\"\"\"
+
+            def __init__(self, p, mode):
+                super().__init__()
+                self.p = p
+                self.mode = mode
+
+            def forward(self, input):
+                if not self.training or self.p == 0.0:
+                    return input
+                survival_rate = 1.0 - self.p
+                if self.mode == "row":
+                    size = [input.shape[0]] + [1] * (input.ndim - 1)
+                else:
+                    size = [1] * input.ndim
+                noise = torch.empty(size, dtype=input.dtype, device=input.device).bernoulli_(survival_rate)
+                if survival_rate > 0.0:
+                    noise.div_(survival_rate)
+                return input * noise
+
+            def __repr__(self):
+                return f"{self.__class__.__name__}(p={self.p}, mode={self.mode})"
+        """)
+}
+
+extension ParameterTensor {
+    /// `nn.Parameter(torch.ones(…))` on the enclosing module (its value comes from the weights or an init rule).
+    public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling { .parameter("nn.Parameter(torch.ones(\(c.argumentList)))") }
+}
