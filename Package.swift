@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "ConvLensONNX"),
         .target(name: "ConvLensGraph", dependencies: ["ConvLensONNX"], plugins: ["EmbedZoo"]),
         .target(name: "ConvLensAnalysis", dependencies: ["ConvLensGraph"]),
-        .target(name: "ConvLensEngine", dependencies: ["ConvLensGraph", "COpenBLAS"],
+        .target(name: "ConvLensEngine", dependencies: ["ConvLensGraph", "ConvLensONNX", "COpenBLAS"],
                 linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "ConvLensDiagram", dependencies: ["ConvLensGraph", "ConvLensAnalysis", "CGraphviz"]),
         .target(name: "ConvLensTrain", dependencies: ["ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine", "CZlib"]),

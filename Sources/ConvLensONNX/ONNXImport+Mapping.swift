@@ -91,8 +91,10 @@ extension ImportBuilder {
             guard v >= 1 else { throw fail(n, "its window is larger than the padded input \(xs)") }
             out.append(v)
         }
-        var text = "Conv2d(\(inC), \(outC), kernel_size=\(tupleText(kernel)), stride=\(tupleText(stride)), padding=\(tupleText(pad)), dilation=\(tupleText(dilation)), groups=\(groups), bias=\(bias == nil ? "False" : "True"))"
-        text = text.replacingOccurrences(of: ", dilation=(1, 1), groups=1", with: "")
+        var text = "Conv2d(\(inC), \(outC), kernel_size=\(tupleText(kernel)), stride=\(tupleText(stride)), padding=\(tupleText(pad))"
+        if dilation != [1, 1] { text += ", dilation=\(tupleText(dilation))" }
+        if groups != 1 { text += ", groups=\(groups)" }
+        text += ", bias=\(bias == nil ? "False" : "True"))"
         var call = MappedCall(module: text, functional: nil, baseName: "conv", inputs: [x], shape: out, node: n)
         call.params = [("weight", w)] + (bias.map { [("bias", $0)] } ?? [])
         call.fixedPath = modulePath(fromParameter: n, index: 1)
@@ -100,7 +102,7 @@ extension ImportBuilder {
         let rule = n.meta("pkg.onnxscript.rewriter.rule_name") ?? ""
         let biasName = hasInput(n, 2) ? n.input[2] : ""
         if rule.contains("FuseBatchNorm") || (bias != nil && !biasName.hasSuffix(".bias")) || call.fixedPath == nil && n.input[1].hasPrefix("onnx::") {
-            foldedConvs.append(call.fixedPath ?? n.name)
+            foldedConvs.append(calls.count)
         }
         let r = emit(call)
         try define(n, .tensor(r, out))
@@ -267,11 +269,11 @@ extension ImportBuilder {
             let r = emit(MappedCall(module: nil, functional: "channel_shuffle(\(g))", baseName: "channel_shuffle",
                                     inputs: [src], shape: dims, node: n))
             try define(n, .tensor(r, dims))
-        case .pending(.view(let src, let srcShape), _):
-            try define(n, srcShape == dims ? .tensor(src, dims) : .pending(.view(source: src, sourceShape: srcShape), dims))
+        case .pending(.view(let src, let srcShape, _), _):
+            try define(n, srcShape == dims ? .tensor(src, dims) : .pending(.view(source: src, sourceShape: srcShape, node: n), dims))
         default:
             let (x, xs) = try tensor(n, 0)
-            try define(n, xs == dims ? .tensor(x, xs) : .pending(.view(source: x, sourceShape: xs), dims))
+            try define(n, xs == dims ? .tensor(x, xs) : .pending(.view(source: x, sourceShape: xs, node: n), dims))
         }
     }
 
@@ -281,7 +283,7 @@ extension ImportBuilder {
         guard perm.count == s.count, Set(perm) == Set(0..<s.count) else { throw fail(n, "perm \(perm) is not a permutation of \(s.count) axes") }
         let out = perm.map { s[$0] }
         switch try value(n, 0) {
-        case .pending(.view(let src, let srcShape), let vs)
+        case .pending(.view(let src, let srcShape, _), let vs)
             where vs.count == 5 && srcShape.count == 4 && perm == [0, 2, 1, 3, 4]
                 && [vs[0], vs[1] * vs[2], vs[3], vs[4]] == srcShape:
             try define(n, .pending(.shuffled(source: src, sourceShape: srcShape, groups: vs[1]), out))

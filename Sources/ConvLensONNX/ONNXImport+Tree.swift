@@ -102,6 +102,9 @@ struct ModuleTree {
         let legacy = !dynamo && calls.contains { $0.node.name.hasPrefix("/") }
         nameSource = dynamo ? "node metadata (PyTorch's dynamo exporter)" : legacy ? "node names (PyTorch's TorchScript exporter)" : "ONNX node names"
         var scopes: [[String]] = []
+        // Whether the file places the call (a legacy name starting with "/", dynamo metadata):
+        // an empty scope list is then the model itself, not a missing one.
+        let hasScope = calls.map { c in dynamo ? c.node.meta("pkg.torch.onnx.name_scopes") != nil : legacy && c.node.name.hasPrefix("/") }
         for c in calls {
             if dynamo, let s = c.node.meta("pkg.torch.onnx.name_scopes") {
                 let names = Array(Self.pythonList(s).dropFirst().dropLast())
@@ -127,6 +130,30 @@ struct ModuleTree {
             } else if let s = scopes[i].last {
                 innermost[s, default: []].append(i)
                 nested.formUnion(scopes[i].dropLast())
+            }
+        }
+        // A call the exporter left without a scope (onnxscript's rewrites drop metadata) sits in
+        // the innermost container common to the calls that read it.
+        if dynamo || legacy {
+            var consumers: [Int: [Int]] = [:]
+            for (j, c) in calls.enumerated() { for r in c.inputs where r >= 0 { consumers[r, default: []].append(j) } }
+            func chain(_ j: Int) -> [String] {
+                if let p = calls[j].fixedPath { return Self.ancestors(p) }
+                if let last = scopes[j].last, !nested.contains(last), innermost[last]?.contains(j) == true { return Array(scopes[j].dropLast()) }
+                return scopes[j]
+            }
+            for i in calls.indices.reversed() where !hasScope[i] && calls[i].fixedPath == nil {
+                let siblings = calls.indices.filter { calls[$0].node.name == calls[i].node.name && calls[$0].node.opType == calls[i].node.opType }
+                let readers = siblings.flatMap { consumers[$0] ?? [] }
+                guard let first = readers.first else { continue }
+                var common = chain(first)
+                for j in readers.dropFirst() {
+                    let other = chain(j)
+                    var k = 0
+                    while k < common.count, k < other.count, common[k] == other[k] { k += 1 }
+                    common = Array(common[..<k])
+                }
+                scopes[i] = common
             }
         }
         var madeUp: [String] = []
@@ -297,15 +324,24 @@ struct ModuleTree {
                     let suffix = cls == nil || cls == "Sequential" ? "" : " class \(cls!)"
                     text = " = Sequential\(suffix)\u{0}{\n" + indented + "\n}"
                 } else {
-                    let blockClass = cls ?? "Module"
+                    // Without a class in the file: a container of numbered children is a Sequential
+                    // (one whose folded batch norms left gaps in the numbering), any other a Module.
+                    let numbered = sub.items.allSatisfy { item in
+                        if case .container(let cc) = item { return local(cc.path, in: sub.path).allSatisfy(\.isNumber) }
+                        if case .call(let i) = item, case .module(let m) = placements[i] { return local(m, in: sub.path).allSatisfy(\.isNumber) }
+                        return false
+                    }
+                    let blockClass = cls ?? (numbered ? "Sequential" : "Module")
                     let key = blockClass + "\n" + indented
                     let blockName: String
                     if let existing = blockByBody[key] { blockName = existing } else {
-                        var n = Self.sanitize(blockClass), j = 1
-                        while blocks.contains(where: { $0.name == n }) { j += 1; n = Self.sanitize(blockClass) + "_\(j)" }
+                        // `…Block`: a block's name must not shadow a layer kind (Sequential, Conv2d).
+                        let base = Self.sanitize(blockClass) + "Block"
+                        var n = base, j = 1
+                        while blocks.contains(where: { $0.name == n }) { j += 1; n = base + "\(j)" }
                         blockName = n
                         blockByBody[key] = n
-                        let header = "block \(n)()" + (n == blockClass ? "" : " class \(blockClass)") + " {"
+                        let header = "block \(n)() class \(blockClass) {"
                         blocks.append((n, header + "\n" + indented + "\n}"))
                     }
                     text = " = \(blockName)()"

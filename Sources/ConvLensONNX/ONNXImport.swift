@@ -60,7 +60,7 @@ enum ImportValue {
 
 enum Pending {
     /// Reshape of `source` (the channel shuffle's first step, or a flatten to come).
-    case view(source: Ref, sourceShape: [Int])
+    case view(source: Ref, sourceShape: [Int], node: NodeProto)
     /// Transpose of a 5-D view [N, g, C/g, H, W] → [N, C/g, g, H, W].
     case shuffled(source: Ref, sourceShape: [Int], groups: Int)
     /// MatMul by a constant [in, out] (a Linear when a bias Add follows, or none does).
@@ -97,7 +97,8 @@ struct ImportBuilder {
     var notes: [String] = []
     var inputName = ""
     var inputShape: [Int] = []
-    var foldedConvs: [String] = []
+    /// Calls that are convolutions with a batch norm folded in at export.
+    var foldedConvs: [Int] = []
     /// Every value some node or the graph's output reads (a Split output nobody reads is not mapped).
     var used = Set<String>()
 
@@ -234,10 +235,10 @@ struct ImportBuilder {
         switch p {
         case .matmul(let source, let weight, let node):
             return try emitLinear(node, source: source, weight: weight, transposed: false, bias: nil, shape: shape)
-        case .view(let source, let sourceShape):
+        case .view(let source, let sourceShape, let node):
             if sourceShape.count == 4, shape.count == 2, shape[0] == sourceShape[0] {
                 return emit(MappedCall(module: "Flatten(start_dim=1, end_dim=-1)", functional: "torch.flatten(1)", baseName: "flatten",
-                                       inputs: [source], shape: shape, node: consumer))
+                                       inputs: [source], shape: shape, node: node))
             }
             throw fail(consumer, "its input is a Reshape from \(sourceShape) to \(shape), which is no ConvLens layer (flatten and the channel shuffle are)")
         case .shuffled:
@@ -317,7 +318,8 @@ struct ImportBuilder {
         let (blocks, body, rootClass) = try tree.render(output: outRef, classesCall: classesCall)
         var notes = tree.notes
         if !foldedConvs.isEmpty {
-            notes.append("\(foldedConvs.count) convolution\(foldedConvs.count == 1 ? "" : "s") carry a bias where the exporter folded a batch norm into them (no BatchNormalization node is left: Conv2d with bias, not Conv2d + BatchNorm2d): \(foldedConvs.prefix(3).joined(separator: ", "))\(foldedConvs.count > 3 ? ", …" : "")")
+            let paths = foldedConvs.prefix(3).map { i -> String in if case .module(let p) = tree.placements[i] { p } else { calls[i].node.name } }
+            notes.append("\(foldedConvs.count) convolution\(foldedConvs.count == 1 ? "" : "s") carry a bias where the exporter folded a batch norm into them (no BatchNormalization node is left: Conv2d with bias, not Conv2d + BatchNorm2d): \(paths.joined(separator: ", "))\(foldedConvs.count > 3 ? ", …" : "")")
         }
         notes.append(contentsOf: self.notes)
         let fileName = (file as NSString).lastPathComponent
