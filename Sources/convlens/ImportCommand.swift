@@ -29,7 +29,6 @@ struct ImportCommand: ParsableCommand {
             guard Registry.isONNX(file) else { throw ZooError(.badArgument, "'\(file)' is not an .onnx file") }
             let shape: [Int]? = try input.map { s throws(ZooError) in try Registry.parseShape(s) }
             let imported = try Registry.importONNX(file, input: shape)
-            if ProcessInfo.processInfo.environment["CONVLENS_DEBUG_IMPORT"] != nil { print(imported.zooText) }
             let zoo = try ZooParser.parse(imported.zooText, file: output)
             let graph = try GraphBuilder.build(zoo, overrides: [], input: nil)
             let weightsPath = String(output.dropLast(4)) + ".safetensors"
