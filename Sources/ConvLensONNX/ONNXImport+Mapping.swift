@@ -230,6 +230,15 @@ extension ImportBuilder {
         if case .constant = a { throw fail(n, "\(op) of a constant and a computed tensor is not a ConvLens layer") }
         if case .constant = c { throw fail(n, "\(op) of a computed tensor and a constant is not a ConvLens layer") }
         guard op == "Add" || op == "Mul" else { throw fail(n, "\(op) of two computed tensors is not a ConvLens layer (add and mul are)") }
+        // SiLU written out: x · sigmoid(x), the sigmoid read by this product alone.
+        if op == "Mul", case .tensor(let p, _) = a, case .tensor(let q, _) = c {
+            for (s, x, name) in [(p, q, n.input[0]), (q, p, n.input[1])] where s >= 0 && calls[s].baseName == "sigmoid" && calls[s].inputs == [x] && readers[name] == 1 {
+                calls[s].module = "SiLU()"
+                calls[s].baseName = "silu"
+                calls[s].node = n
+                return try define(n, .tensor(s, calls[s].shape))
+            }
+        }
         let (x, xs) = try tensor(n, 0)
         let (y, ys) = try tensor(n, 1)
         guard let out = ConstantMath.broadcast(xs, ys) else { throw fail(n, "shapes \(xs) and \(ys) do not broadcast") }

@@ -101,6 +101,8 @@ struct ImportBuilder {
     var foldedConvs: [Int] = []
     /// Every value some node or the graph's output reads (a Split output nobody reads is not mapped).
     var used = Set<String>()
+    /// How many node inputs read each value (a pattern may absorb a value only its pattern reads).
+    var readers: [String: Int] = [:]
 
     init(model: ModelProto, file: String) {
         self.model = model
@@ -147,7 +149,8 @@ struct ImportBuilder {
             throw ONNXError(file: file, message: "input '\(inp.name)' has rank \(inputShape.count); ConvLens imports image models (N×C×H×W)")
         }
         values[inp.name] = .tensor(-1, inputShape)
-        for n in g.node { used.formUnion(n.input) }
+        for n in g.node { used.formUnion(n.input); for i in n.input { readers[i, default: 0] += 1 } }
+        for o in g.output { readers[o.name, default: 0] += 1 }
         used.formUnion(g.output.map(\.name))
 
         for node in try topologicalOrder() {
