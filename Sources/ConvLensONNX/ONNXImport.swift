@@ -289,7 +289,9 @@ struct ImportBuilder {
         for suffix in [".weight", ".bias", ".weight_bias"] where name.hasSuffix(suffix) {
             let path = String(name.dropLast(suffix.count))
             let parts = path.split(separator: ".", omittingEmptySubsequences: false)
-            guard !parts.isEmpty, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } }) else { return nil }
+            // torch module names are any strings without dots (RegNet's `block1-0`); a name with
+            // separators of other tools (`/`, `:`, spaces) is not a module path.
+            guard !parts.isEmpty, parts.allSatisfy({ !$0.isEmpty && !$0.contains { "/: \t".contains($0) } }) else { return nil }
             return path
         }
         return nil
@@ -322,7 +324,7 @@ struct ImportBuilder {
         var notes = tree.notes
         if !foldedConvs.isEmpty {
             let paths = foldedConvs.prefix(3).map { i -> String in if case .module(let p) = tree.placements[i] { p } else { calls[i].node.name } }
-            notes.append("\(foldedConvs.count) convolution\(foldedConvs.count == 1 ? "" : "s") carry a bias where the exporter folded a batch norm into them (no BatchNormalization node is left: Conv2d with bias, not Conv2d + BatchNorm2d): \(paths.joined(separator: ", "))\(foldedConvs.count > 3 ? ", …" : "")")
+            notes.append("\(foldedConvs.count) convolution\(foldedConvs.count == 1 ? "" : "s") had a batch norm folded into them by the exporter (no BatchNormalization node is left: Conv2d with the folded weight and bias, not Conv2d + BatchNorm2d): \(paths.joined(separator: ", "))\(foldedConvs.count > 3 ? ", …" : "")")
         }
         notes.append(contentsOf: self.notes)
         let fileName = (file as NSString).lastPathComponent

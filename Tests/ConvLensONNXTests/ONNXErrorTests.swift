@@ -46,6 +46,20 @@ struct ONNXErrorTests {
         #expect(r.stdout.contains("(relu): ReLU()"))
     }
 
+    /// torch module names are any strings without dots (RegNet's `block1-0`): kept, quoted in zoo text.
+    @Test func moduleNamesThatAreNotIdentifiers() throws {
+        let m = Self.model {
+            $0.graph.initializer[0].name = "trunk.block1-0.weight"
+            $0.graph.node[0].input[1] = "trunk.block1-0.weight"
+            $0.graph.node[0].name = "node_Conv_3"
+            $0.graph.node[1].name = "node_relu"
+        }
+        let r = try run(m)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("(block1-0): Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1), bias=False)"), "\(r.stdout)")
+        #expect(r.stderr.contains("named after the ONNX nodes"), "\(r.stderr)")
+    }
+
     @Test func unknownOperator() throws {
         expectError(try run(Self.model { $0.graph.node[1].opType = "Celu" }), ["'/relu/Relu'", "(Celu)", "unsupported operator"])
     }
