@@ -21,7 +21,7 @@ let package = Package(
     name: "ConvLens",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "ConvLens", targets: ["ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine", "ConvLensDiagram", "ConvLensTrain", "ConvLensExplain", "ConvLensReport"]),
+        .library(name: "ConvLens", targets: ["ConvLensONNX", "ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine", "ConvLensDiagram", "ConvLensTrain", "ConvLensExplain", "ConvLensReport"]),
         .executable(name: "convlens", targets: ["convlens"]),
     ],
     dependencies: [
@@ -37,9 +37,11 @@ let package = Package(
         .executableTarget(name: "ZooEmbedder"),
         .plugin(name: "EmbedZoo", capability: .buildTool(), dependencies: ["ZooEmbedder"]),
 
-        .target(name: "ConvLensGraph", plugins: ["EmbedZoo"]),
+        // ONNX: the protobuf wire format, ONNX's messages, and the importer that turns a graph into zoo text.
+        .target(name: "ConvLensONNX"),
+        .target(name: "ConvLensGraph", dependencies: ["ConvLensONNX"], plugins: ["EmbedZoo"]),
         .target(name: "ConvLensAnalysis", dependencies: ["ConvLensGraph"]),
-        .target(name: "ConvLensEngine", dependencies: ["ConvLensGraph", "COpenBLAS"],
+        .target(name: "ConvLensEngine", dependencies: ["ConvLensGraph", "ConvLensONNX", "COpenBLAS"],
                 swiftSettings: engineSwiftSettings,
                 linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "ConvLensDiagram", dependencies: ["ConvLensGraph", "ConvLensAnalysis", "CGraphviz"]),
@@ -52,6 +54,7 @@ let package = Package(
         ]),
 
         .target(name: "TestSupport", dependencies: ["ConvLensGraph"], path: "Tests/TestSupport"),
+        .testTarget(name: "ConvLensONNXTests", dependencies: ["ConvLensONNX", "ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine", "TestSupport"]),
         .testTarget(name: "ConvLensGraphTests", dependencies: ["ConvLensGraph", "TestSupport"]),
         .testTarget(name: "ConvLensAnalysisTests", dependencies: ["ConvLensAnalysis", "TestSupport"]),
         .testTarget(name: "ConvLensEngineTests", dependencies: ["ConvLensEngine", "ConvLensAnalysis", "TestSupport"]),

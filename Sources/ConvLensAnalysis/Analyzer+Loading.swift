@@ -4,7 +4,7 @@ extension Analyzer {
     /// `Registry.graph`, but when the input is too small for the network the error also names
     /// the smallest square input that works (found by building the graph at each size).
     public static func graph(_ model: String, arguments: [String] = [], input: [Int]? = nil) throws(ZooError) -> ModelGraph {
-        let file = try Registry.load(model)
+        let file = try Registry.load(model, input: input)
         var overrides: [(String, ZooValue)] = []
         for a in arguments { overrides.append(try GraphBuilder.parseArgument(a)) }
         do {

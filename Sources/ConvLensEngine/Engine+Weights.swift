@@ -1,4 +1,5 @@
 import ConvLensGraph
+import ConvLensONNX
 
 /// How to get a model's parameters and buffers.
 public enum WeightSource: Sendable {
@@ -8,6 +9,9 @@ public enum WeightSource: Sendable {
     case hash
     /// The constructor's own initialisation (see `DefaultInit`), seeded.
     case defaultInit(seed: UInt64)
+    /// The weights stored in the model file itself (an ONNX file's initializers, under the
+    /// state_dict names the import recovered).
+    case modelFile
 }
 
 extension Engine {
@@ -16,6 +20,16 @@ extension Engine {
         switch source {
         case .hash: try self.init(graph: graph, weights: HashInit.stateDict(graph), dropoutSeed: dropoutSeed)
         case .defaultInit(let seed): try self.init(graph: graph, weights: DefaultInit.stateDict(graph, seed: seed), dropoutSeed: dropoutSeed)
+        case .modelFile:
+            let path = graph.source.path
+            guard Registry.isONNX(path) else { throw EngineError("\(path) holds no weights (give --weights FILE or --init hash|default)") }
+            let imported: ImportedModel
+            do { imported = try Registry.importONNX(path, input: graph.inputShape) } catch { throw EngineError(error.message) }
+            var weights: [String: Tensor] = [:]
+            for t in imported.tensors {
+                weights[t.name] = Tensor(shape: t.dims, values: t.int64s.map { $0.map(Float.init) } ?? t.floats)
+            }
+            try self.init(graph: graph, weights: weights, dropoutSeed: dropoutSeed)
         case .file(let path):
             let st = try SafeTensors.read(path)
             do {

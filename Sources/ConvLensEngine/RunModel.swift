@@ -1,4 +1,5 @@
 import ConvLensGraph
+import ConvLensONNX
 
 /// `convlens run`: one forward (and, with a target, backward) pass on a safetensors input.
 ///
@@ -18,9 +19,20 @@ public enum RunModel {
     public static func run(model: String, arguments: [String], weights: WeightSource, inputPath: String,
                            training: Bool, outputPath: String, dropoutSeed: UInt64 = 0) throws -> Summary {
         let inFile = try SafeTensors.read(inputPath)
-        guard let e = inFile["input"] else { throw EngineError("\(inputPath): no tensor 'input' (float32 N×C×H×W)") }
-        guard e.shape.count == 4 else { throw EngineError("\(inputPath): tensor 'input' has shape \(e.shape), expected N×C×H×W") }
-        let input = try inFile.tensor("input")
+        // An ONNX file names its input and output: IN
+        // may hold the input under that name or as `input`; OUT gets the output under its name too.
+        var onnxInput: String? = nil, onnxOutput: String? = nil
+        if Registry.isONNX(model) {
+            let m: ModelProto
+            do { m = try ONNXFile.read(model) } catch { throw EngineError("\(error.file): \(error.message)") }
+            let initializers = Set(m.graph.initializer.map(\.name))
+            onnxInput = m.graph.input.first { !initializers.contains($0.name) }?.name
+            onnxOutput = m.graph.output.count == 1 ? m.graph.output[0].name : nil
+        }
+        let key = onnxInput.flatMap { inFile[$0] == nil ? nil : $0 } ?? "input"
+        guard let e = inFile[key] else { throw EngineError("\(inputPath): no tensor '\(onnxInput ?? "input")'\(onnxInput.map { $0 == "input" ? "" : " or 'input'" } ?? "") (float32 N×C×H×W)") }
+        guard e.shape.count == 4 else { throw EngineError("\(inputPath): tensor '\(key)' has shape \(e.shape), expected N×C×H×W") }
+        let input = try inFile.tensor(key)
         let target: [Int]? = inFile["target"] == nil ? nil : try inFile.integers("target")
         if let target, target.count != e.shape[0] {
             throw EngineError("\(inputPath): tensor 'target' has \(target.count) entries for a batch of \(e.shape[0])")
@@ -30,6 +42,7 @@ public enum RunModel {
         let logits = try engine.forward(input, training: training)
         var out = SafeTensors(file: outputPath)
         out.set("logits", logits)
+        if let onnxOutput, onnxOutput != "logits" { out.set(onnxOutput, logits) }
         var summary = Summary(logitsShape: logits.shape, loss: nil, mainLoss: nil, written: [])
         if training {
             for (head, t) in engine.auxLogits { out.set("aux_logits.\(head)", t) }

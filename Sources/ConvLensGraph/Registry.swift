@@ -1,3 +1,4 @@
+import ConvLensONNX
 import Foundation
 
 /// The zoo: models embedded at build time from zoo/*.zoo, and user files given by path.
@@ -47,11 +48,14 @@ public enum Registry {
         EmbeddedZoo.files.first { $0.name == name + ".zoo" }?.text
     }
 
-    /// Loads MODEL: a registry name, or a path to a zoo file.
-    public static func load(_ model: String) throws(ZooError) -> ZooFile {
+    /// Loads MODEL: a registry name, a path to a zoo file, or a path to an ONNX file (imported
+    /// into zoo form, see `ONNXImport`; `input` fixes the dimensions an ONNX file leaves dynamic).
+    /// This is where every command resolves MODEL.
+    public static func load(_ model: String, input: [Int]? = nil) throws(ZooError) -> ZooFile {
         if let text = embeddedText(model) {
             return try ZooParser.parse(text, file: "zoo/\(model).zoo")
         }
+        if isONNX(model) { return try ZooParser.parse(try importONNX(model, input: input).zooText, file: model) }
         let looksLikePath = model.contains("/") || model.hasSuffix(".zoo")
         guard looksLikePath || FileManager.default.fileExists(atPath: model) else {
             throw ZooError(.io, "unknown model '\(model)': not in the registry (\(names.joined(separator: ", "))) and not a file")
@@ -67,7 +71,7 @@ public enum Registry {
 
     /// Loads and instantiates a model in one step.
     public static func graph(_ model: String, arguments: [String] = [], input: [Int]? = nil) throws(ZooError) -> ModelGraph {
-        let file = try load(model)
+        let file = try load(model, input: input)
         var overrides: [(String, ZooValue)] = []
         for a in arguments { overrides.append(try GraphBuilder.parseArgument(a)) }
         return try GraphBuilder.build(file, overrides: overrides, input: input)
@@ -85,5 +89,17 @@ public enum Registry {
             throw ZooError(.badArgument, "--input expects four positive sizes N×C×H×W like 1x3x224x224, got '\(text)'\(hint)")
         }
         return parts.map { $0! }
+    }
+
+    /// Whether MODEL names an ONNX file (by its extension).
+    public static func isONNX(_ model: String) -> Bool { model.lowercased().hasSuffix(".onnx") }
+
+    /// Imports an ONNX file; its errors become one-line ZooErrors naming the file, node and operator.
+    public static func importONNX(_ path: String, input: [Int]? = nil) throws(ZooError) -> ImportedModel {
+        do {
+            return try ONNXImport.importFile(path, input: input)
+        } catch {
+            throw ZooError(.io, "\(error.file): \(error.message)")
+        }
     }
 }

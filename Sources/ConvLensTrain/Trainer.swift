@@ -20,6 +20,7 @@ public final class Trainer {
     /// Without `resume`, a folder that already holds a run (a checkpoint, weights or metrics) is
     /// refused unless `overwrite`: a good checkpoint is never replaced by accident.
     public init(config: TrainConfig, directory: String, resume: Bool, progress: Progress, initialWeights: [String: Tensor]? = nil,
+                pretrainedHead: Bool = false,
                 resumeOverrides: (epochs: Int?, lr: Double?) = (nil, nil), overwrite: Bool = false) throws {
         var config = config
         var checkpoint: Checkpoint?
@@ -57,6 +58,13 @@ public final class Trainer {
         let weights: [String: Tensor]
         if let checkpoint {
             weights = checkpoint.state
+        } else if let initialWeights, pretrainedHead {
+            // Fine-tuning: every tensor the model shares with the given weights (same key and
+            // size) starts from them; the rest (a classifier resized to the data's classes) from
+            // the model's own initialisation.
+            var w = config.initialization == "hash" ? HashInit.stateDict(graph) : try DefaultInit.stateDict(graph, seed: config.seed)
+            for (k, t) in initialWeights where w[k]?.values.count == t.values.count { w[k] = t.reshaped(w[k]!.shape) }
+            weights = w
         } else if let initialWeights {
             weights = initialWeights
         } else {

@@ -8,12 +8,12 @@ struct ConvLens: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convlens",
         abstract: "Print, analyse, draw, run and train classic convolutional networks from one declarative description.",
-        subcommands: [ListCommand.self, PrintCommand.self, DiagramCommand.self, DoctorCommand.self, RunCommand.self, VerifyCommand.self, AnalyzeCommand.self, SummaryCommand.self, ExplainCommand.self, TrainCommand.self, EvalCommand.self, ExportCommand.self, CompareCommand.self, ReportCommand.self])
+        subcommands: [ListCommand.self, PrintCommand.self, DiagramCommand.self, DoctorCommand.self, RunCommand.self, VerifyCommand.self, ImportCommand.self, AnalyzeCommand.self, SummaryCommand.self, ExplainCommand.self, TrainCommand.self, EvalCommand.self, ExportCommand.self, CompareCommand.self, ReportCommand.self])
 }
 
 /// The options every command that takes a model shares.
 struct ModelOptions: ParsableArguments {
-    @Argument(help: "A registry model (see `convlens list`) or a path to a zoo file.")
+    @Argument(help: "A registry model (see `convlens list`), a path to a zoo file, or an ONNX file.")
     var model: String
 
     @Option(name: .customLong("arg"), help: ArgumentHelp("Override a model argument, e.g. --arg num_classes=10 (repeatable).", valueName: "name=value"))
@@ -25,7 +25,9 @@ struct ModelOptions: ParsableArguments {
     /// The graph; an input too small for the network names the smallest one that works.
     func graph() throws(ZooError) -> ModelGraph {
         let shape: [Int]? = try input.map { s throws(ZooError) in try Registry.parseShape(s) }
-        return try Analyzer.graph(model, arguments: arguments, input: shape)
+        let g = try Analyzer.graph(model, arguments: arguments, input: shape)
+        printImportNotes(g.source)
+        return g
     }
 }
 
@@ -41,5 +43,13 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     } catch let e as CustomStringConvertible where !(e is CleanExit) {
         FileHandle.standardError.write(Data(("convlens: error: " + e.description + "\n").utf8))
         throw ExitCode(1)
+    }
+}
+
+/// What an ONNX import could not recover (folded batch norms, names made up), on stderr so that
+/// stdout stays the command's output.
+func printImportNotes(_ file: ZooFile) {
+    for (key, value) in file.meta where key.hasPrefix("import_note") {
+        if let v = value.stringValue { FileHandle.standardError.write(Data("convlens: note: \(v)\n".utf8)) }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvLensEngine
+import ConvLensGraph
 import Foundation
 
 /// `convlens run`: forward (and backward, with a target) on a safetensors input; writes safetensors.
@@ -17,7 +18,7 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "A registry model (see `convlens list`) or a path to a zoo file.")
     var model: String
 
-    @Option(help: ArgumentHelp("A safetensors file with the model's state_dict (torch's keys).", valueName: "file"))
+    @Option(help: ArgumentHelp("A safetensors file with the model's state_dict (torch's keys); an ONNX model uses its own weights without it.", valueName: "file"))
     var weights: String?
 
     @Option(name: .customLong("init"), help: ArgumentHelp("Initialise instead of loading: hash or default.", valueName: "hash|default"))
@@ -46,6 +47,7 @@ struct RunCommand: ParsableCommand {
             case (nil, "hash"): source = .hash
             case (nil, "default"): source = .defaultInit(seed: seed)
             case (nil, let k?): throw EngineError("--init expects hash or default, got '\(k)'")
+            case (nil, nil) where Registry.isONNX(model): source = .modelFile
             case (nil, nil): throw EngineError("give --weights FILE or --init hash|default")
             default: throw EngineError("give either --weights or --init, not both")
             }

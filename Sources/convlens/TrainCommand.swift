@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConvLensEngine
 import ConvLensGraph
 import ConvLensTrain
 import Foundation
@@ -43,8 +44,16 @@ struct TrainCommand: ParsableCommand {
                 f.dateFormat = "yyyyMMdd-HHmmss"
                 dir = "reports/runs/\(file.name)-\(f.string(from: Date()))"
             }
-            let trainer = try Trainer(config: config, directory: dir, resume: resume != nil, progress: Progress(),
-                                      resumeOverrides: (epochs, lr), overwrite: force)
+            // An ONNX model fine-tunes from its own weights (`--init` starts it afresh instead).
+            var pretrained: [String: Tensor]? = nil
+            if Registry.isONNX(model), initialization == nil, resume == nil {
+                pretrained = [:]
+                for t in try Registry.importONNX(model).tensors {
+                    pretrained![t.name] = Tensor(shape: t.dims, values: t.int64s.map { $0.map(Float.init) } ?? t.floats)
+                }
+            }
+            let trainer = try Trainer(config: config, directory: dir, resume: resume != nil, progress: Progress(), initialWeights: pretrained,
+                                      pretrainedHead: pretrained != nil, resumeOverrides: (epochs, lr), overwrite: force)
             let records = try trainer.run()
             if let last = records.last { print(String(format: "final test accuracy %.4f — %@", last.testAcc, dir)) }
         }
