@@ -80,6 +80,8 @@ public enum Registry {
             else if fields.contains(where: \.isEmpty) { hint = " (an empty size between two x's or at an end)" }
             throw ZooError(.badArgument, "--input expects four positive sizes N×C×H×W like 1x3x224x224, got '\(text)'\(hint)")
         }
-        return parts.map { $0! }
+        let shape = parts.map { $0! }
+        if let p = GraphLimits.tooLarge(shape, "--input") { throw ZooError(.badArgument, p) }
+        return shape
     }
 }
