@@ -77,10 +77,12 @@ import TestSupport
             }
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
-            let hasCheckpoint = FileManager.default.fileExists(atPath: run.appending(path: "checkpoint.safetensors").path)
-            let r = hasCheckpoint ? try runConvLens(["train", "convnet", "--resume", run.path])
-                                  : try runConvLens(args + ["--output-dir", run.path, "--force"])
-            #expect(r.status == 0, "trial \(trial): \(r.stderr)")
+            if p.terminationReason == .uncaughtSignal {       // (a loaded machine may have let it finish first)
+                let hasCheckpoint = FileManager.default.fileExists(atPath: run.appending(path: "checkpoint.safetensors").path)
+                let r = hasCheckpoint ? try runConvLens(["train", "convnet", "--resume", run.path])
+                                      : try runConvLens(args + ["--output-dir", run.path, "--force"])
+                #expect(r.status == 0, "trial \(trial): \(r.stderr)")
+            }
             #expect(try timingFree(dir.appending(path: "ref")) == timingFree(run), "trial \(trial)")
             #expect(try Data(contentsOf: dir.appending(path: "ref/weights.safetensors")) == Data(contentsOf: run.appending(path: "weights.safetensors")), "trial \(trial)")
         }
