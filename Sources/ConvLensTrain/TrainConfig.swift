@@ -43,7 +43,7 @@ public struct TrainConfig: Sendable, Codable, Equatable {
             source.map { DataError($0, "the checkpoint's config has \(option.dropFirst(2)) \(message)") } ?? DataError(option, message)
         }
         guard epochs >= 1 else { throw fail("--epochs", "must be at least 1, got \(epochs)") }
-        guard batchSize >= 1 else { throw fail("--batch-size", "must be at least 1, got \(batchSize)") }
+        guard batchSize >= 1, batchSize <= 1 << 20 else { throw fail("--batch-size", "must be between 1 and 1048576, got \(batchSize)") }
         guard lr > 0, lr.isFinite, lr <= Double(Float.greatestFiniteMagnitude) else { throw fail("--lr", "must be a positive finite number, got \(lr)") }
         guard weightDecay >= 0, weightDecay.isFinite else { throw fail("--weight-decay", "must be a finite number ≥ 0, got \(weightDecay)") }
         guard Optimizer.Kind(rawValue: optimizer) != nil else {

@@ -80,7 +80,9 @@ public final class Trainer {
             startEpoch = checkpoint.epoch + 1
             records = try Self.resumedRecords(checkpoint, metricsPath: path("metrics.csv"))
         }
-        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        if !directory.isEmpty {
+            do { try Directories.create(directory) } catch { throw DataError(directory, "cannot create the run folder (\(error.reason))") }
+        }
         if checkpoint != nil {
             // A kill may have come between the checkpoint and the files derived from it: rebuild them
             // now, so the folder is consistent before the first new epoch ends.
