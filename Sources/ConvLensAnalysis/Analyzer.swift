@@ -34,13 +34,18 @@ public enum Analyzer {
             }
             for o in open { rows[o.row].nodes.append(n.index) }
 
-            let field = ReceptiveField.of(n, inputs: n.inputs.map { $0 == ModelGraph.inputID ? .input : rf[$0] })
+            func fieldOf(_ inputs: [ReceptiveField], spatialOnly: Bool = false) throws(ZooError) -> ReceptiveField {
+                do { return try ReceptiveField.of(n, inputs: inputs, spatialOnly: spatialOnly) } catch {
+                    throw ZooError(.shape, "\(n.typeName)'s receptive field passes 2^61 pixels (its jump is the product of the strides before it)", at: n.location, module: n.name)
+                }
+            }
+            let field = try fieldOf(n.inputs.map { $0 == ModelGraph.inputID ? .input : rf[$0] })
             rf[n.index] = field
             // The spatial path's field differs only downstream of a broadcast merge (squeeze-excitation).
             let localInputs = n.inputs.map { $0 == ModelGraph.inputID ? ReceptiveField.input : local[$0] }
             let broadcastMerge = n.inputShapes.count > 1 && n.inputShapes.contains { $0 != n.outputShape }
             local[n.index] = !broadcastMerge && zip(n.inputs, localInputs).allSatisfy({ $0.0 == ModelGraph.inputID || $0.1 == rf[$0.0] })
-                ? field : ReceptiveField.of(n, inputs: localInputs, spatialOnly: true)
+                ? field : try fieldOf(localInputs, spatialOnly: true)
             let c = convention.count(n, mode: mode)
             counted[n.index] = c
             let spec = n.spec

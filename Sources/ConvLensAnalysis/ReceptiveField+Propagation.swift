@@ -6,31 +6,28 @@ extension ReceptiveField {
     ///   r_out = r_in + (k' − 1)·j_in
     ///   j_out = j_in · s
     ///   u_out = u_in − p·j_in
-    func through(_ w: Window) -> ReceptiveField {
+    func through(_ w: Window) throws(FieldOverflow) -> ReceptiveField {
         var out = self
-        // Saturating: a field wider than any input (billions of pixels) is still "the whole input".
-        func mul(_ a: Int, _ b: Int) -> Int { let (r, o) = a.multipliedReportingOverflow(by: b); return o ? Int.max / 4 : r }
-        func add(_ a: Int, _ b: Int) -> Int { let (r, o) = a.addingReportingOverflow(b); return o ? (b < 0 ? Int.min / 4 : Int.max / 4) : r }
         for a in 0..<2 {
-            let span = w.effectiveKernel[a]
-            out.size[a] = add(size[a], mul(span - 1, jump[a]))
-            out.jump[a] = mul(jump[a], w.stride[a])
-            out.left[a] = add(left[a], -mul(w.padding[a], jump[a]))
+            let span = try FieldOverflow.mul(w.dilation[a], w.kernel[a] - 1) + 1
+            out.size[a] = try FieldOverflow.add(size[a], try FieldOverflow.mul(span - 1, jump[a]))
+            out.jump[a] = try FieldOverflow.mul(jump[a], w.stride[a])
+            out.left[a] = try FieldOverflow.add(left[a], -(try FieldOverflow.mul(w.padding[a], jump[a])))
         }
         return out
     }
 
     /// The union over merged branches (torch.cat, residual add): from the leftmost first pixel to
     /// the rightmost last pixel. Flags the result when jumps or centres disagree.
-    static func union(_ all: [ReceptiveField]) -> ReceptiveField {
+    static func union(_ all: [ReceptiveField]) throws(FieldOverflow) -> ReceptiveField {
         let fields = all.allSatisfy(\.constant) ? all : all.filter { !$0.constant }
         guard var out = fields.first else { return .input }
         guard fields.count > 1 else { return out }
         for a in 0..<2 {
             let lo = fields.map { $0.left[a] }.min()!
-            let hi = fields.map { $0.left[a] + $0.size[a] - 1 }.max()!
+            let hi = fields.map { $0.left[a] + $0.size[a] - 1 }.max()!     // |left|, size ≤ FieldOverflow.limit: no overflow
             out.left[a] = lo
-            out.size[a] = hi - lo + 1
+            out.size[a] = try FieldOverflow.add(hi - lo, 1)
             out.jump[a] = fields.map { $0.jump[a] }.max()!
         }
         let jumpsAgree = fields.allSatisfy { $0.jump == fields[0].jump }
@@ -42,12 +39,12 @@ extension ReceptiveField {
     /// The field of a node's output given its inputs' fields.
     /// With `spatialOnly`, a merge ignores inputs broadcast over H and W (1×1 maps multiplied
     /// back: squeeze-excitation's scale), giving the field of the spatial path alone.
-    static func of(_ node: GraphNode, inputs all: [ReceptiveField], spatialOnly: Bool = false) -> ReceptiveField {
+    static func of(_ node: GraphNode, inputs all: [ReceptiveField], spatialOnly: Bool = false) throws(FieldOverflow) -> ReceptiveField {
         // The common case, one input through a window or element-wise op: no merging to do.
         if all.count == 1 && !all[0].constant {
             switch node.spec.spatial(node.call(training: false)) {
             case .pointwise, .merge: return all[0]
-            case .window(let w): return all[0].through(w)
+            case .window(let w): return try all[0].through(w)
             case .adaptive, .global: break
             }
         }
@@ -56,7 +53,7 @@ extension ReceptiveField {
             let kept = zip(node.inputShapes, all).filter { $0.0.count == 4 && $0.0[2] == node.outputShape[2] && $0.0[3] == node.outputShape[3] }.map(\.1)
             if !kept.isEmpty { inputs = kept }
         }
-        var merged = union(inputs)
+        var merged = try union(inputs)
         // A 1×1 map broadcast over H×W (squeeze-excitation's scale) widens the field to the union
         // but does not change the spacing of the output units: the jump is the full-size inputs'.
         if node.outputShape.count == 4 {
@@ -72,7 +69,7 @@ extension ReceptiveField {
         case .pointwise, .merge:
             return merged
         case .window(let w):
-            return merged.through(w)
+            return try merged.through(w)
         case .adaptive(let outputSize):
             // Bin i of n inputs → o outputs spans [⌊i·n/o⌋, ⌈(i+1)·n/o⌉). Uniform when o divides n
             // (kernel = stride = n/o); otherwise the widest bin and the mean stride, flagged.
@@ -84,17 +81,34 @@ extension ReceptiveField {
                     w.kernel[a] = n / o; w.stride[a] = n / o
                 } else {
                     uniform = false
-                    w.kernel[a] = AdaptiveAvgPool2d.bins(input: n, output: o).map { $0.1 - $0.0 }.max() ?? 1
+                    w.kernel[a] = AdaptiveAvgPool2d.maxBinWidth(input: n, output: o)
                     w.stride[a] = max(1, n / o)
                 }
             }
-            var out = merged.through(w)
+            var out = try merged.through(w)
             out.aligned = out.aligned && uniform
             return out
         case .global:
             // Every output unit sees the whole H×W map (flatten before a Linear, mean over H, W).
             guard x.count == 4 else { return merged }
-            return merged.through(Window(kernel: [x[2], x[3]], stride: [x[2], x[3]], padding: [0, 0]))
+            return try merged.through(Window(kernel: [x[2], x[3]], stride: [x[2], x[3]], padding: [0, 0]))
         }
+    }
+}
+
+/// A receptive field's size, jump or start beyond ±2^61 pixels (the product of many large strides):
+/// the analyzer reports it as an error naming the node. Within the limit every step of the
+/// propagation (and the union's left + size) fits in an Int.
+struct FieldOverflow: Error {
+    static let limit = 1 << 61
+    static func mul(_ a: Int, _ b: Int) throws(FieldOverflow) -> Int {
+        let (r, o) = a.multipliedReportingOverflow(by: b)
+        guard !o, abs(r) <= limit else { throw FieldOverflow() }
+        return r
+    }
+    static func add(_ a: Int, _ b: Int) throws(FieldOverflow) -> Int {
+        let (r, o) = a.addingReportingOverflow(b)
+        guard !o, abs(r) <= limit else { throw FieldOverflow() }
+        return r
     }
 }

@@ -114,7 +114,6 @@ public final class Engine: @unchecked Sendable {
         parameterKeys = entries.filter { !$0.isBuffer }.map(\.key)
         bufferKeys = entries.filter(\.isBuffer).map(\.key)
         gradients = [:]
-        for k in parameterKeys { gradients[k] = Tensor(zeros: state[k]!.shape) }
         self.dropoutSeed = dropoutSeed
         rng = RandomSource(seed: dropoutSeed)
         auxLossWeight = Float(graph.source.auxLossWeight)
@@ -122,6 +121,16 @@ public final class Engine: @unchecked Sendable {
         plan = graph.nodes.map(makePlan)
         if fuse { fuseReluIntoPools() } else { for i in plan.indices { plan[i].conv?.winograd = false } }
         let colCount = plan.compactMap { $0.conv?.colCount }.max() ?? 1
+        // Refuse a run that cannot fit before allocating it (the weights are already counted:
+        // they are mapped). Forward keeps every output and backward adds one gradient per output.
+        let outputs = graph.nodes.reduce(0) { $0 + $1.outputShape.reduce(1, *) }
+        let params = parameterKeys.reduce(0) { $0 + state[$1]!.count }
+        let tensorBytes = 4 * (2 * outputs + params + colCount * BLAS.threads + graph.inputShape.reduce(1, *))
+        if let problem = MemoryBudget.problem(tensorBytes: tensorBytes, threads: BLAS.threads,
+                                              what: "\(graph.name) at input \(graph.inputShape.map(String.init).joined(separator: "×"))") {
+            throw EngineError(problem)
+        }
+        for k in parameterKeys { gradients[k] = Tensor(zeros: state[k]!.shape) }
         col = Tensor(zeros: [max(colCount, 1)])
     }
 

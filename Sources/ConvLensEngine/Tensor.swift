@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Float32 storage that several tensors may view (Flatten is a view, as in torch).
@@ -7,11 +8,15 @@ public final class TensorStorage: @unchecked Sendable {
     /// `zeroed: false` leaves the memory uninitialised: only for kernels that write every element.
     public init(count: Int, zeroed: Bool = true) {
         self.count = count
-        pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        // malloc, not allocate(capacity:): a failed allocation is one line on stderr and exit 1
+        // (MemoryBudget refuses most runs that cannot fit before they allocate), not Swift's abort.
+        let bytes = max(count, 1) * 4
+        guard let raw = malloc(bytes) else { MemoryBudget.outOfMemory(bytes) }
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         if zeroed { pointer.initialize(repeating: 0, count: max(count, 1)) }
-        TensorMemory.allocated(max(count, 1) * 4)
+        TensorMemory.allocated(bytes)
     }
-    deinit { pointer.deallocate(); TensorMemory.allocated(-max(count, 1) * 4) }
+    deinit { free(pointer); TensorMemory.allocated(-max(count, 1) * 4) }
 }
 
 /// Live and peak bytes of all tensor storage in the process (for memory benchmarks).

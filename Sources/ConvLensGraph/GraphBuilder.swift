@@ -18,6 +18,7 @@ public enum GraphBuilder {
         guard shape.count == 4, shape.allSatisfy({ $0 > 0 }) else {
             throw ZooError(.shape, "input shape must be four positive sizes N×C×H×W, got \(ShapeCheck.fmt(shape))", at: file.inputLocation)
         }
+        if let p = GraphLimits.tooLarge(shape, "the input") { throw ZooError(.shape, p, at: file.inputLocation) }
         var b = Builder(file: file)
         b.inputShape = shape
         b.modules.append(ModuleEntry(index: 0, path: "", name: "", className: file.className, layer: nil, parent: nil, depth: 0,
@@ -29,8 +30,10 @@ public enum GraphBuilder {
         guard out != ModelGraph.inputID else {
             throw ZooError(.syntax, "model '\(file.name)' runs no layers", at: SourceLocation(file: file.path, line: 1, column: 1))
         }
-        return ModelGraph(name: file.name, className: file.className, source: file, arguments: args, inputShape: shape,
-                          nodes: b.nodes, modules: b.modules, output: out, auxOutputs: aux, trainingProblem: b.trainingProblem)
+        let graph = ModelGraph(name: file.name, className: file.className, source: file, arguments: args, inputShape: shape,
+                               nodes: b.nodes, modules: b.modules, output: out, auxOutputs: aux, trainingProblem: b.trainingProblem)
+        try GraphLimits.checkTotals(graph)
+        return graph
     }
 
     /// Checks an override against the parameter's declared (default) type.
@@ -164,6 +167,7 @@ private struct Builder {
                     if modules[ctx.owner].ownParameters.contains(where: { $0.name == st.name }) || registered[st.name] != nil {
                         throw ZooError(.syntax, "'\(st.name)' is defined twice in the same body", at: st.nameLocation, module: p)
                     }
+                    if let problem = GraphLimits.tooLarge(t.shape, "parameter '\(st.name)'") { throw ZooError(.shape, problem, at: st.calleeLocation, module: p) }
                     modules[ctx.owner].ownParameters.append(TensorSpec(st.name, t.shape))
                     modules[ctx.owner].ownParameterLocations.append(st.nameLocation)
                 }
@@ -188,6 +192,9 @@ private struct Builder {
                 let args = try bindArguments(st, entry.signature, ctx, module: p)
                 let layer: Layer
                 do { layer = try entry.make(args) } catch { throw ZooError(error.kind, error.message, at: st.calleeLocation, module: p) }
+                for t in layer.spec.parameters + layer.spec.buffers {
+                    if let problem = GraphLimits.tooLarge(t.shape, "\(layer.className) \(t.name)") { throw ZooError(.shape, problem, at: st.calleeLocation, module: p) }
+                }
                 modules.append(ModuleEntry(index: idx, path: p, name: st.name, className: layer.className, layer: layer, parent: ctx.owner, depth: depth, location: loc))
                 modules[ctx.owner].children.append(idx)
             } else if let block = file.blocks[callee] {
@@ -327,9 +334,12 @@ private struct Builder {
         if out.contains(where: { $0 <= 0 }) {
             throw ZooError(.inputTooSmall, "output would be empty: \(ShapeCheck.fmt(out))", at: location, module: name)
         }
+        if let p = GraphLimits.tooLarge(out, "\(layer.className)'s output") { throw ZooError(.shape, p, at: location, module: name) }
         let idx = nodes.count
-        nodes.append(GraphNode(index: idx, name: name, kind: kind, layer: layer, spec: spec, inputs: inputs, inputShapes: shapes, outputShape: out,
-                               module: module, scope: ctx.scope, trainOnly: ctx.trainOnly, location: location))
+        let node = GraphNode(index: idx, name: name, kind: kind, layer: layer, spec: spec, inputs: inputs, inputShapes: shapes, outputShape: out,
+                             module: module, scope: ctx.scope, trainOnly: ctx.trainOnly, location: location)
+        if let p = GraphLimits.countProblem(node) { throw ZooError(.shape, p, at: location, module: name) }
+        nodes.append(node)
         return idx
     }
 

@@ -64,7 +64,9 @@ public enum Registry {
             throw ZooError(.io, "cannot read zoo file '\(model)'")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw ZooError(.io, "zoo file '\(model)' is not UTF-8 text")
+            let (line, column, byte) = firstInvalidUTF8([UInt8](data))
+            throw ZooError(.io, String(format: "not UTF-8 text: byte 0x%02X cannot start or continue a character", byte),
+                           at: SourceLocation(file: model, line: line, column: column))
         }
         return try ZooParser.parse(text, file: model)
     }
@@ -88,7 +90,29 @@ public enum Registry {
             else if fields.contains(where: \.isEmpty) { hint = " (an empty size between two x's or at an end)" }
             throw ZooError(.badArgument, "--input expects four positive sizes N×C×H×W like 1x3x224x224, got '\(text)'\(hint)")
         }
-        return parts.map { $0! }
+        let shape = parts.map { $0! }
+        if let p = GraphLimits.tooLarge(shape, "--input") { throw ZooError(.badArgument, p) }
+        return shape
+    }
+}
+
+/// Where UTF-8 decoding first fails: line and column (in characters, from 1) and the byte.
+func firstInvalidUTF8(_ bytes: [UInt8]) -> (line: Int, column: Int, byte: UInt8) {
+    var line = 1, column = 1, offset = 0
+    var it = bytes.makeIterator()
+    var decoder = UTF8()
+    while true {
+        let before = offset
+        // Count the bytes the decoder consumes through a counting iterator.
+        switch decoder.decode(&it) {
+        case .scalarValue(let s):
+            offset += UTF8.width(s)
+            if s == "\n" { line += 1; column = 1 } else { column += 1 }
+        case .emptyInput:
+            return (line, column, 0)
+        case .error:
+            return (line, column, bytes[min(before, bytes.count - 1)])
+        }
     }
 
     /// Whether MODEL names an ONNX file (by its extension).

@@ -73,7 +73,15 @@ struct Args {
     func int(_ name: String, min: Int? = nil) throws(ShapeProblem) -> Int {
         guard let v = self[name].intValue else { throw typeError(name, "an int") }
         if let min, v < min { throw ShapeProblem(.badArgument, "\(callee) argument '\(name)' must be ≥ \(min), got \(v)") }
+        try bounded(name, [v])
         return v
+    }
+    /// Every integer a layer takes is a size along some axis: beyond `Checked.maxArgument` it
+    /// describes a tensor no machine holds, and the shape arithmetic would overflow.
+    func bounded(_ name: String, _ vs: [Int]) throws(ShapeProblem) {
+        if let v = vs.first(where: { $0 > Checked.maxArgument || $0 < -Checked.maxArgument }) {
+            throw ShapeProblem(.badArgument, "\(callee) argument '\(name)' is \(v), beyond the largest size ConvLens handles (\(Checked.maxArgument), 2^31 − 1)")
+        }
     }
     func bool(_ name: String) throws(ShapeProblem) -> Bool {
         guard let v = self[name].boolValue else { throw typeError(name, "a bool (True or False)") }
@@ -81,6 +89,7 @@ struct Args {
     }
     func double(_ name: String) throws(ShapeProblem) -> Double {
         guard let v = self[name].doubleValue else { throw typeError(name, "a number") }
+        guard v.isFinite else { throw ShapeProblem(.badArgument, "\(callee) argument '\(name)' must be a finite number, got \(v)") }
         return v
     }
     /// An int or a pair of ints, as torch's `_pair`.
@@ -95,15 +104,19 @@ struct Args {
         if out.contains(where: { $0 < min }) {
             throw ShapeProblem(.badArgument, "\(callee) argument '\(name)' must be ≥ \(min), got \(v)")
         }
+        try bounded(name, out)
         return out
     }
     /// An int or a tuple of ints (`dims`, `normalized_shape`).
     func ints(_ name: String) throws(ShapeProblem) -> [Int] {
+        let out: [Int]
         switch self[name] {
-        case .int(let i): return [i]
-        case .tuple(let vs) where vs.allSatisfy({ $0.intValue != nil }): return vs.map { $0.intValue! }
+        case .int(let i): out = [i]
+        case .tuple(let vs) where vs.allSatisfy({ $0.intValue != nil }): out = vs.map { $0.intValue! }
         default: throw typeError(name, "an int or a tuple of ints")
         }
+        try bounded(name, out)
+        return out
     }
     func typeError(_ name: String, _ expected: String) -> ShapeProblem {
         ShapeProblem(.badArgument, "\(callee) argument '\(name)' must be \(expected), got \(self[name]) (\(self[name].typeName))")

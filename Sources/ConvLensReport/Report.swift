@@ -45,6 +45,7 @@ public enum Report {
     /// Writes every artifact under `directory` (rendered SVG and PNG diagrams too), each atomically.
     public static func generate(into directory: String = "reports", runsDirectory: String = "reports/runs",
                                 progress: (String) -> Void = { _ in }) throws {
+        try Directories.create(directory)          // before minutes of rendering, not after
         var artifacts = try textArtifacts(runsDirectory: runsDirectory)
         // Every diagram as SVG; the collapsed ones also as PNG (a full-depth PNG of a 700-call
         // network is a 32,767-pixel strip that cairo must scale down: the SVG is the readable form).
@@ -60,7 +61,7 @@ public enum Report {
         }
         for a in artifacts {
             let path = (directory as NSString).appendingPathComponent(a.path)
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Directories.create((path as NSString).deletingLastPathComponent)
             try writeFile(a.bytes, to: path)
         }
         progress("wrote \(artifacts.count) files under \(directory)/")

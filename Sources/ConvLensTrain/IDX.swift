@@ -36,7 +36,13 @@ public struct IDXArray: Sendable {
             let o = 4 + 4 * d
             dims.append(Int(raw[o]) << 24 | Int(raw[o + 1]) << 16 | Int(raw[o + 2]) << 8 | Int(raw[o + 3]))
         }
-        let count = dims.reduce(1, *)
+        // Each dimension is a 32-bit count: three of them can pass Int.max.
+        var count = 1
+        for d in dims {
+            let (p, o) = count.multipliedReportingOverflow(by: d)
+            guard !o else { throw DataError(path, "header dimensions \(dims) describe more bytes than can be counted") }
+            count = p
+        }
         guard raw.count - headerSize == count else {
             throw DataError(path, raw.count - headerSize < count
                 ? "truncated: header promises \(count) bytes of data for \(dims), file has \(raw.count - headerSize)"

@@ -23,9 +23,31 @@ public struct EpochRecord: Sendable, Codable, Equatable {
     }
 
     public init?(csvRow: Substring) {
-        let f = csvRow.split(separator: ",").map { Double($0) }
-        guard f.count == 7, f.allSatisfy({ $0 != nil }) else { return nil }
-        self.init(epoch: Int(f[0]!), trainLoss: f[1]!, trainAcc: f[2]!, testLoss: f[3]!, testAcc: f[4]!, seconds: f[5]!, imagesPerSecond: f[6]!)
+        let fields = csvRow.split(separator: ",", omittingEmptySubsequences: false)
+        let f = fields.map { Double($0) }
+        guard f.count == 7, f.allSatisfy({ $0 != nil }), let epoch = Int(fields[0]) else { return nil }
+        self.init(epoch: epoch, trainLoss: f[1]!, trainAcc: f[2]!, testLoss: f[3]!, testAcc: f[4]!, seconds: f[5]!, imagesPerSecond: f[6]!)
+    }
+
+    /// Why this record cannot have been written by a run, or nil: losses are cross-entropies of
+    /// float32 logits (finite, 0 … Float.greatestFiniteMagnitude), accuracies fractions, times finite.
+    public var problem: String? {
+        let maxLoss = Double(Float.greatestFiniteMagnitude)
+        for (name, v) in [("train_loss", trainLoss), ("test_loss", testLoss)] where !(v >= 0 && v <= maxLoss) {
+            return "\(name) \(v) is not a loss (finite, ≥ 0, at most \(Float.greatestFiniteMagnitude))"
+        }
+        for (name, v) in [("train_acc", trainAcc), ("test_acc", testAcc)] where !(v >= 0 && v <= 1) { return "\(name) \(v) is not between 0 and 1" }
+        for (name, v) in [("seconds", seconds), ("images_per_s", imagesPerSecond)] where !(v >= 0 && v < 1e15) { return "\(name) \(v) is not a finite time or rate ≥ 0" }
+        return nil
+    }
+
+    /// Records of epochs 1…epochs in order, each one a run could write.
+    static func validate(_ records: [EpochRecord], epochs: Int, file: String) throws {
+        guard records.count == epochs else { throw DataError(file, "holds \(records.count) epoch records for \(epochs) finished epochs") }
+        for (i, r) in records.enumerated() {
+            guard r.epoch == i + 1 else { throw DataError(file, "epoch record \(i + 1) is numbered \(r.epoch)") }
+            if let p = r.problem { throw DataError(file, "epoch \(r.epoch): \(p)") }
+        }
     }
 }
 
@@ -43,11 +65,20 @@ public func writeMetrics(_ records: [EpochRecord], to path: String) throws {
     try writeAtomically(Array(text.utf8), to: path)
 }
 
+/// metrics.csv's rows, each checked: a row a run could not have written (NaN, 1e300, an epoch out
+/// of order) is an error naming the file and line.
 public func readMetrics(_ path: String) throws -> [EpochRecord] {
     guard let data = FileManager.default.contents(atPath: path) else { return [] }
-    let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").dropFirst()
-    return try lines.map { line in
-        guard let r = EpochRecord(csvRow: line) else { throw DataError(path, "malformed row '\(line)'") }
-        return r
+    guard let text = String(data: data, encoding: .utf8) else { throw DataError(path, "is not UTF-8 text") }
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    guard lines.first == Substring(EpochRecord.csvHeader) else { throw DataError(path + ":1", "the header is not '\(EpochRecord.csvHeader)'") }
+    var out: [EpochRecord] = []
+    for (i, line) in lines.enumerated().dropFirst() where !(line.isEmpty && i == lines.count - 1) {
+        let short = line.count > 80 ? line.prefix(80) + "…" : line
+        guard let r = EpochRecord(csvRow: line) else { throw DataError(path + ":\(i + 1)", "malformed row '\(short)'") }
+        if let p = r.problem { throw DataError(path + ":\(i + 1)", p) }
+        guard r.epoch == out.count + 1 else { throw DataError(path + ":\(i + 1)", "row for epoch \(r.epoch) where epoch \(out.count + 1) belongs") }
+        out.append(r)
     }
+    return out
 }

@@ -32,16 +32,26 @@ public struct TrainConfig: Sendable, Codable, Equatable {
             lr: lr ?? doubleDefault("lr", 0.05), optimizer: optimizer ?? file.trainValue("optimizer")?.stringValue ?? "sgd",
             weightDecay: weightDecay ?? doubleDefault("weight_decay", 0), seed: seed ?? UInt64(intDefault("seed", 1)),
             limit: limit, imageSize: imageSize, initialization: initialization ?? "default", arguments: arguments)
-        guard c.epochs >= 1 else { throw DataError("--epochs", "must be at least 1, got \(c.epochs)") }
-        guard c.batchSize >= 1 else { throw DataError("--batch-size", "must be at least 1, got \(c.batchSize)") }
-        guard c.lr > 0, c.lr.isFinite else { throw DataError("--lr", "must be a positive number, got \(c.lr)") }
-        guard c.weightDecay >= 0 else { throw DataError("--weight-decay", "must be ≥ 0, got \(c.weightDecay)") }
-        guard Optimizer.Kind(rawValue: c.optimizer) != nil else {
-            throw DataError("--optimizer", "unknown optimizer '\(c.optimizer)' (sgd, momentum, adam)")
-        }
-        guard ["default", "hash"].contains(c.initialization) else { throw DataError("--init", "must be default or hash, got '\(c.initialization)'") }
-        if let l = c.limit, l < 1 { throw DataError("--limit", "must be at least 1, got \(l)") }
+        try c.validate()
         return c
+    }
+
+    /// What a fresh run checks of its options, and a resumed run of the config its checkpoint
+    /// carries (`source` names that file instead of the options).
+    public func validate(source: String? = nil) throws {
+        func fail(_ option: String, _ message: String) -> DataError {
+            source.map { DataError($0, "the checkpoint's config has \(option.dropFirst(2)) \(message)") } ?? DataError(option, message)
+        }
+        guard epochs >= 1 else { throw fail("--epochs", "must be at least 1, got \(epochs)") }
+        guard batchSize >= 1, batchSize <= 1 << 20 else { throw fail("--batch-size", "must be between 1 and 1048576, got \(batchSize)") }
+        guard lr > 0, lr.isFinite, lr <= Double(Float.greatestFiniteMagnitude) else { throw fail("--lr", "must be a positive finite number, got \(lr)") }
+        guard weightDecay >= 0, weightDecay.isFinite else { throw fail("--weight-decay", "must be a finite number ≥ 0, got \(weightDecay)") }
+        guard Optimizer.Kind(rawValue: optimizer) != nil else {
+            throw fail("--optimizer", "unknown optimizer '\(optimizer)' (sgd, momentum, adam)")
+        }
+        guard ["default", "hash"].contains(initialization) else { throw fail("--init", "must be default or hash, got '\(initialization)'") }
+        if let l = limit, l < 1 { throw fail("--limit", "must be at least 1, got \(l)") }
+        if let s = imageSize, s < 1 || s > 1 << 16 { throw fail("--image-size", "must be between 1 and 65536, got \(s)") }
     }
 }
 

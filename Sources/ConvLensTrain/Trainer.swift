@@ -41,8 +41,15 @@ public final class Trainer {
             // A resumed run keeps its recipe; only what the user asks for again changes.
             if let e = resumeOverrides.epochs { config.epochs = e }
             if let lr = resumeOverrides.lr { config.lr = lr }
-            guard config.epochs > c.epoch else {
-                throw DataError(ckptPath, "the run already finished \(c.epoch) epochs; pass --epochs N with N > \(c.epoch) to train further")
+            // A resumed run validates what a fresh one does, on the config the checkpoint carries.
+            try config.validate(source: ckptPath)
+            if config.epochs <= c.epoch {
+                // Finished: only a run killed after its last checkpoint and before run.json or
+                // curves.svg has something left to do (write them); otherwise there is nothing to resume.
+                let done = ["run.json", "curves.svg"].allSatisfy { FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent($0)) }
+                guard !done, config.epochs == c.epoch else {
+                    throw DataError(ckptPath, "the run already finished \(c.epoch) epochs; pass --epochs N with N > \(c.epoch) to train further")
+                }
             }
             checkpoint = c
         }
@@ -73,13 +80,51 @@ public final class Trainer {
         engine = try Engine(graph: graph, weights: weights)
         optimizer = Optimizer(kind: Optimizer.Kind(rawValue: config.optimizer)!, lr: Float(config.lr), weightDecay: Float(config.weightDecay))
         if let checkpoint {
+            let entries = graph.stateDict().map { (key: $0.key, count: $0.shape.reduce(1, *), isBuffer: $0.isBuffer) }
+            try checkpoint.validate(path: ckptPath, entries: entries, batchesPerEpoch: trainCount / config.batchSize)
             optimizer.lr = Float(config.lr)
             optimizer.step = checkpoint.optimizerStep
             optimizer.state = checkpoint.optimizerState
             startEpoch = checkpoint.epoch + 1
-            records = Array(try readMetrics(path("metrics.csv")).prefix(checkpoint.epoch))
+            records = try Self.resumedRecords(checkpoint, metricsPath: path("metrics.csv"))
         }
-        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        if !directory.isEmpty {
+            do { try Directories.create(directory) } catch { throw DataError(directory, "cannot create the run folder (\(error.reason))") }
+        }
+        if checkpoint != nil {
+            // A kill may have come between the checkpoint and the files derived from it: rebuild them
+            // now, so the folder is consistent before the first new epoch ends.
+            removeStaleTemporaries()
+            try writeWeights()
+            try writeMetrics(records, to: path("metrics.csv"))
+        }
+    }
+
+    /// The finished epochs' records: the checkpoint's own; metrics.csv must agree with them row for
+    /// row (it may lack the last one: a kill between the checkpoint and metrics.csv). A checkpoint
+    /// without records (written before they were kept) takes metrics.csv's first rows.
+    static func resumedRecords(_ c: Checkpoint, metricsPath: String) throws -> [EpochRecord] {
+        let rows = try readMetrics(metricsPath)
+        guard let records = c.records else {
+            guard rows.count >= c.epoch else { throw DataError(metricsPath, "holds \(rows.count) rows but the checkpoint finished \(c.epoch) epochs") }
+            return Array(rows.prefix(c.epoch))
+        }
+        guard rows.count >= c.epoch - 1, rows.count <= c.epoch else {
+            throw DataError(metricsPath, "holds \(rows.count) rows but the checkpoint finished \(c.epoch) epochs")
+        }
+        for (r, k) in zip(rows, records) where r.csvRow != k.csvRow {
+            throw DataError(metricsPath + ":\(r.epoch + 1)", "epoch \(r.epoch)'s row disagrees with the checkpoint's record (\(k.csvRow))")
+        }
+        return records
+    }
+
+    /// Temporary files of an atomic write a kill interrupted (`.NAME.PID.RANDOM.tmp`).
+    func removeStaleTemporaries() {
+        let names = ["checkpoint.safetensors", "weights.safetensors", "metrics.csv", "run.json", "curves.svg"]
+        for f in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where f.hasSuffix(".tmp") {
+            guard names.contains(where: { f.hasPrefix("." + $0 + ".") }) else { continue }
+            try? FileManager.default.removeItem(atPath: path(f))
+        }
     }
 
     func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
@@ -101,7 +146,10 @@ public final class Trainer {
         for epoch in startEpoch...max(startEpoch, config.epochs) where epoch <= config.epochs {
             let record = try trainEpoch(epoch)
             records.append(record)
-            try Checkpoint(epoch: epoch, optimizerStep: optimizer.step, config: config, state: engine.state, optimizerState: optimizer.state)
+            // The checkpoint first, carrying the epoch's record: a kill after it loses nothing (resume
+            // rebuilds weights.safetensors and metrics.csv from it); a kill before it redoes the epoch.
+            try Checkpoint(epoch: epoch, optimizerStep: optimizer.step, config: config, state: engine.state, optimizerState: optimizer.state,
+                           records: records)
                 .write(to: path("checkpoint.safetensors"), keys: engine.graph.stateDict().map(\.key))
             try writeWeights()
             try writeMetrics(records, to: path("metrics.csv"))

@@ -3,7 +3,7 @@ import ConvLensAnalysis
 import ConvLensGraph
 import Foundation
 
-@main
+/// The root command; `Main` (Main.swift) parses and runs it.
 struct ConvLens: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convlens",
@@ -40,8 +40,10 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
         throw ExitCode(1)
     } catch let e as ExitCode {
         throw e
-    } catch let e as CustomStringConvertible where !(e is CleanExit) {
-        FileHandle.standardError.write(Data(("convlens: error: " + e.description + "\n").utf8))
+    } catch let e as CleanExit {
+        throw e
+    } catch {
+        FileHandle.standardError.write(Data(("convlens: error: " + oneLine(error) + "\n").utf8))
         throw ExitCode(1)
     }
 }
@@ -52,4 +54,29 @@ func printImportNotes(_ file: ZooFile) {
     for (key, value) in file.meta where key.hasPrefix("import_note") {
         if let v = value.stringValue { FileHandle.standardError.write(Data("convlens: note: \(v)\n".utf8)) }
     }
+}
+
+/// An error as one line: ConvLens's own errors say what is wrong; Foundation's (a folder that cannot
+/// be created, a JSON decoding failure) are reduced to the file and the reason instead of their
+/// `Error Domain=NSCocoaErrorDomain …` / `DecodingError…` dumps.
+func oneLine(_ error: Error) -> String {
+    let text: String
+    if let e = error as? DecodingError {
+        switch e {
+        case .keyNotFound(let k, _): text = "invalid JSON: no '\(k.stringValue)'"
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
+            text = c.codingPath.isEmpty ? "invalid JSON" : "invalid JSON at '\(c.codingPath.map(\.stringValue).joined(separator: "."))'"
+        @unknown default: text = "invalid JSON"
+        }
+    } else if error is CocoaError || type(of: error) is NSError.Type {
+        let ns = error as NSError
+        let path = ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
+        var reason = ns.localizedDescription
+        if let u = ns.userInfo[NSUnderlyingErrorKey] as? NSError, u.domain == NSPOSIXErrorDomain { reason = String(cString: strerror(Int32(u.code))) }
+        if reason.contains("NSCocoaErrorDomain") { reason = "the operation failed (Foundation error \(ns.code))" }
+        text = (path.map { "\($0): " } ?? "") + reason
+    } else {
+        text = String(describing: error)
+    }
+    return text.split(separator: "\n", omittingEmptySubsequences: true).joined(separator: "; ")
 }

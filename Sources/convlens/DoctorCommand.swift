@@ -11,6 +11,11 @@ struct DoctorCommand: ParsableCommand {
     @Option(help: "Matrix size for the speed measure (n×n×n sgemm).")
     var size: Int = 1024
 
+    func validate() throws {
+        // three n×n float matrices: 8192 is 768 MiB
+        guard (1...8192).contains(size) else { throw ValidationError("--size must be between 1 and 8192, got \(size)") }
+    }
+
     func run() throws {
         try reportingErrors {
             print(Doctor.report(size: size))

@@ -19,6 +19,10 @@ struct SummaryCommand: ParsableCommand {
     @Option(help: "text, json, csv or markdown.")
     var format: TableFormat = .text
 
+    func validate() throws {
+        guard depth >= 0 else { throw ValidationError("--depth must be ≥ 0, got \(depth)") }
+    }
+
     func run() throws {
         try reportingErrors {
             var chosen: [SummaryColumn] = []

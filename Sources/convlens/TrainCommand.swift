@@ -70,6 +70,11 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Use only the first N test images.") var limit: Int?
     @Option(name: .customLong("arg"), help: ArgumentHelp("Override a model argument (repeatable).", valueName: "name=value")) var arguments: [String] = []
 
+    func validate() throws {
+        if let l = limit, l < 1 { throw ValidationError("--limit must be at least 1, got \(l)") }
+        if let s = imageSize, !(1...65536).contains(s) { throw ValidationError("--image-size must be between 1 and 65536, got \(s)") }
+    }
+
     func run() throws {
         try reportingErrors {
             let e = try Evaluation.run(model: model, weights: weights, data: data, arguments: arguments, imageSize: imageSize, limit: limit)

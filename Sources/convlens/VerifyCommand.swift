@@ -20,6 +20,11 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Relative step of the train-mode whole-model central differences (eval mode uses 1e-1: it is affine there).")
     var step: Float = 1e-3
 
+    func validate() throws {
+        guard step.isFinite, step > 0, step < 1 else { throw ValidationError("--step must be a finite relative step between 0 and 1, got \(step)") }
+        guard nodesPerKind >= 1 else { throw ValidationError("--nodes-per-kind must be at least 1, got \(nodesPerKind)") }
+    }
+
     func run() throws {
         try reportingErrors {
             var graph = try options.graph()

@@ -116,3 +116,19 @@ import TestSupport
         #expect(out3.allSatisfy { $0 == 1 })
     }
 }
+
+@Suite struct IDXOverflowTests {
+    /// Three 32-bit dimensions of 0xFFFFFFFF multiply past Int.max: a clear error, not a trap.
+    @Test func headerDimensionsPastIntMax() throws {
+        let dir = try IDXFixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let f = dir.appending(path: "x-idx3-ubyte")
+        try Data([0, 0, 8, 3] + [UInt8](repeating: 0xff, count: 12) + [1, 2, 3]).write(to: f)
+        do {
+            _ = try IDXArray.read(f.path, rank: 3)
+            Issue.record("accepted")
+        } catch {
+            #expect("\(error)".contains("header dimensions [4294967295, 4294967295, 4294967295] describe more bytes than can be counted"), "\(error)")
+        }
+    }
+}

@@ -86,14 +86,14 @@ public struct Conv2d: LayerSpec, Hashable {
 
     // MACs = output elements × (in_channels / groups × kh × kw)
     public func macs(_ c: LayerCall) -> Int {
-        c.outputElements * (inChannels / groups) * kernelSize[0] * kernelSize[1]
+        Checked.satMul(c.outputElements, inChannels / groups, kernelSize[0], kernelSize[1])
     }
 
     /// ConvLens: 2 per MAC + one bias add per output. fvcore (conv handle) and thop (count_convNd):
     /// the MACs, bias ignored. ptflops (conv_flops_counter_hook): MACs + one per output for the bias.
     public func operations(_ c: LayerCall) -> OperationCounts {
         let m = macs(c), b = bias ? c.outputElements : 0
-        return OperationCounts(flops: 2 * m + b, fvcore: m, thop: Double(m), ptflopsModule: Double(m + b))
+        return OperationCounts(flops: Checked.satAdd(Checked.satMul(2, m), b), fvcore: m, thop: Double(m), ptflopsModule: Double(m) + Double(b))
     }
 
     public func spatial(_ c: LayerCall) -> SpatialRule {
@@ -112,14 +112,15 @@ public struct Conv2d: LayerSpec, Hashable {
         lines.append(Formula("parameters", FormulaText.parameterCount(weights, weightCount: weightCount, bias: bias ? outChannels : nil)))
         if g > 1 {
             let kind = g == inChannels && g == outChannels ? "depthwise" : (g == inChannels ? "depthwise (channel multiplier \(outChannels / g))" : "grouped")
-            lines.append(Formula("groups", "\(kind): \(g) groups, each \(inChannels / g) → \(outChannels / g) channels; a dense conv would need \(g)× the weights (\(FormulaText.num(weightCount * g)))"))
+            lines.append(Formula("groups", "\(kind): \(g) groups, each \(inChannels / g) → \(outChannels / g) channels; a dense conv would need \(g)× the weights (\(FormulaText.count(Checked.mul(weightCount, g), Double(weightCount) * Double(g))))"))
         }
         lines.append(Formula("MACs", "\(FormulaText.batch(y[0]))\(outChannels)·\(y[2])·\(y[3]) outputs × \(perFilter) = \(FormulaText.num(macs(c)))"))
-        let fcParams = x[1] * x[2] * x[3] * y[1] * y[2] * y[3]
+        let fcParams = Checked.product([x[1], x[2], x[3], y[1], y[2], y[3]])
+        let fcApprox = [x[1], x[2], x[3], y[1], y[2], y[3]].reduce(1.0) { $0 * Double($1) }
         let params = max(weightCount + (bias ? outChannels : 0), 1)
-        let r = Double(fcParams) / Double(params)
-        let ratio = r >= 10 ? "\(FormulaText.num(Int(r.rounded())))×" : String(format: "%.1f×", r)
-        lines.append(Formula("vs. linear", "a fully connected layer between the same shapes needs \(x[1])·\(x[2])·\(x[3])·\(y[1])·\(y[2])·\(y[3]) = \(FormulaText.num(fcParams)) weights (\(ratio) this layer's)"))
+        let r = fcApprox / Double(params)
+        let ratio = r >= 10 ? "\(FormulaText.count(r < 9e18 ? Int(r.rounded()) : nil, r))×" : String(format: "%.1f×", r)
+        lines.append(Formula("vs. linear", "a fully connected layer between the same shapes needs \(x[1])·\(x[2])·\(x[3])·\(y[1])·\(y[2])·\(y[3]) = \(FormulaText.count(fcParams, fcApprox)) weights (\(ratio) this layer's)"))
         return lines
     }
 }

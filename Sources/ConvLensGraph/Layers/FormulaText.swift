@@ -12,6 +12,8 @@ public func groupedDigits(_ n: Int) -> String {
 /// Text pieces the kinds' `formulas` share.
 public enum FormulaText {
     public static func num(_ n: Int) -> String { groupedDigits(n) }
+    /// The exact count when it fits in an Int, else its approximate value (≈ 1.2e+21).
+    public static func count(_ n: Int?, _ approx: Double) -> String { n.map(num) ?? "≈ " + approx.formatted3 }
     public static func shape(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }
     public static func batch(_ n: Int) -> String { n == 1 ? "" : "\(n)·" }
     public static func dims(_ s: [Int]) -> String { s.map(String.init).joined(separator: "·") }

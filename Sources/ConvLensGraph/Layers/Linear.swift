@@ -43,7 +43,7 @@ public struct Linear: LayerSpec, Hashable {
     public var buffers: [TensorSpec] { [] }
 
     // MACs = output elements × in_features
-    public func macs(_ c: LayerCall) -> Int { c.outputElements * inFeatures }
+    public func macs(_ c: LayerCall) -> Int { Checked.satMul(c.outputElements, inFeatures) }
 
     /// ConvLens: 2 per MAC + one bias add per output. fvcore (linear_flop_jit) and thop
     /// (count_linear): the MACs. ptflops (linear_flops_counter_hook): (in·out + out for the bias) per
@@ -51,8 +51,8 @@ public struct Linear: LayerSpec, Hashable {
     public func operations(_ c: LayerCall) -> OperationCounts {
         let m = macs(c)
         let rows = c.inputElements / inFeatures
-        return OperationCounts(flops: 2 * m + (bias ? c.outputElements : 0), fvcore: m, thop: Double(m),
-                               ptflopsModule: Double((inFeatures * outFeatures + (bias ? outFeatures : 0)) * rows))
+        return OperationCounts(flops: Checked.satAdd(Checked.satMul(2, m), bias ? c.outputElements : 0), fvcore: m, thop: Double(m),
+                               ptflopsModule: Double(inFeatures * outFeatures + (bias ? outFeatures : 0)) * Double(rows))
     }
     public func spatial(_ c: LayerCall) -> SpatialRule { .pointwise }
     public func allocates(_ c: LayerCall) -> Bool { true }

@@ -50,7 +50,7 @@ public struct MaxPool2d: LayerSpec, Hashable {
     /// ConvLens: k·k − 1 comparisons per output. fvcore and thop: none. ptflops
     /// (pool_flops_counter_hook): numel(x) for the module hook and again for the patched F.max_pool2d.
     public func operations(_ c: LayerCall) -> OperationCounts {
-        OperationCounts(flops: c.outputElements * (kernelSize[0] * kernelSize[1] - 1),
+        OperationCounts(flops: Checked.satMul(c.outputElements, kernelSize[0] * kernelSize[1] - 1),
                         ptflopsModule: Double(c.inputElements), ptflopsFunctional: Double(c.inputElements))
     }
     public var summaryKernel: String? { poolKernelText(written["kernel_size"]!) }
@@ -114,7 +114,7 @@ public struct AvgPool2d: LayerSpec, Hashable {
     /// ConvLens: k·k − 1 adds + 1 divide per output. fvcore: none. thop (count_avgpool): numel(y).
     /// ptflops: numel(x) for the module hook and again for the patched F.avg_pool2d.
     public func operations(_ c: LayerCall) -> OperationCounts {
-        OperationCounts(flops: c.outputElements * kernelSize[0] * kernelSize[1], thop: Double(c.outputElements),
+        OperationCounts(flops: Checked.satMul(c.outputElements, kernelSize[0], kernelSize[1]), thop: Double(c.outputElements),
                         ptflopsModule: Double(c.inputElements), ptflopsFunctional: Double(c.inputElements))
     }
     public var summaryKernel: String? { poolKernelText(written["kernel_size"]!) }
@@ -175,18 +175,18 @@ public struct AdaptiveAvgPool2d: LayerSpec, Hashable {
     /// F.adaptive_avg_pool2d alone: numel(x) (fvcore too), thop and torchinfo nothing.
     public func operations(_ c: LayerCall) -> OperationCounts {
         let x = c.x, y = c.output
-        let sh = AdaptiveAvgPool2d.bins(input: x[2], output: outputSize[0]).reduce(0) { $0 + $1.1 - $1.0 }
-        let sw = AdaptiveAvgPool2d.bins(input: x[3], output: outputSize[1]).reduce(0) { $0 + $1.1 - $1.0 }
+        let sh = AdaptiveAvgPool2d.binWidthSum(input: x[2], output: outputSize[0])
+        let sw = AdaptiveAvgPool2d.binWidthSum(input: x[3], output: outputSize[1])
         // thop: int((prod(in / out) + 1)·numel(y)) in float64, truncated, in this order.
         let kernel = (Double(x[2]) / Double(y[2])) * (Double(x[3]) / Double(y[3]))
         let thop = ((kernel + 1) * Double(c.outputElements)).rounded(.towardZero)
-        return OperationCounts(flops: x[0] * x[1] * sh * sw, fvcore: c.inputElements, thop: thop,
+        return OperationCounts(flops: Checked.satMul(x[0], x[1], sh, sw), fvcore: c.inputElements, thop: thop,
                                ptflopsModule: Double(c.inputElements), ptflopsFunctional: Double(c.inputElements))
     }
     public var summaryKernel: String? { nil }
     public func formulas(_ c: LayerCall) -> [Formula] {
         (0..<2).map { i in
-            let bins = AdaptiveAvgPool2d.bins(input: c.x[2 + i], output: outputSize[i])
+            let bins = AdaptiveAvgPool2d.lazyBins(input: c.x[2 + i], output: outputSize[i])
             let shown = bins.prefix(8).map { "[\($0.0), \($0.1))" }.joined(separator: " ") + (bins.count > 8 ? " …" : "")
             return Formula(i == 0 ? "row bins" : "column bins", "bin i spans [⌊i·\(c.x[2 + i])/\(outputSize[i])⌋, ⌈(i+1)·\(c.x[2 + i])/\(outputSize[i])⌉): \(shown)")
         }
@@ -194,8 +194,27 @@ public struct AdaptiveAvgPool2d: LayerSpec, Hashable {
 
     /// The [start, end) input range of each output bin along an axis of length n.
     public static func bins(input n: Int, output o: Int) -> [(Int, Int)] {
-        (0..<o).map { i in ((i * n) / o, ((i + 1) * n + o - 1) / o) }
+        Array(lazyBins(input: n, output: o))
     }
+    /// `bins` without the array (an output axis may be long); i·n in full width: it may pass 2^63.
+    public static func lazyBins(input n: Int, output o: Int) -> LazyMapSequence<Range<Int>, (Int, Int)> {
+        func floorDiv(_ a: Int, _ b: Int) -> (Int, Bool) {
+            let (q, r) = o.dividingFullWidth(a.multipliedFullWidth(by: b))
+            return (q, r != 0)
+        }
+        return (0..<o).lazy.map { i in
+            let start = floorDiv(i, n).0
+            let (q, rest) = floorDiv(i + 1, n)
+            return (start, rest ? q + 1 : q)
+        }
+    }
+    /// Σ of the bin widths along an axis, in closed form (an output axis may be 2^31 long):
+    /// Σ⌈(i+1)n/o⌉ − ⌊in/o⌋ telescopes to n plus one for every i in 1…o where o ∤ i·n, that is
+    /// n + o − gcd(n, o).
+    public static func binWidthSum(input n: Int, output o: Int) -> Int { n + o - gcd(n, o) }
+    /// The widest bin: with i·n = q·o + r, bin i is ⌈(r + n)/o⌉ wide, and r reaches o − gcd(n, o).
+    public static func maxBinWidth(input n: Int, output o: Int) -> Int { (n + o - gcd(n, o) + o - 1) / o }
+    static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
 }
 
 /// torchinfo's get_kernel_size for pools: list(kernel_size) for a tuple, the int as written.

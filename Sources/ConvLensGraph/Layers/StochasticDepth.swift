@@ -51,6 +51,7 @@ public struct ParameterTensor: LayerSpec {
         var dims: [Int] = []
         for (k, val) in v where val != .null {
             guard let d = val.intValue, d >= 1 else { throw a.typeError(k, "a positive int") }
+            try a.bounded(k, [d])
             dims.append(d)
         }
         shape = dims
