@@ -114,7 +114,9 @@ func firstInvalidUTF8(_ bytes: [UInt8]) -> (line: Int, column: Int, byte: UInt8)
             return (line, column, bytes[min(before, bytes.count - 1)])
         }
     }
+}
 
+extension Registry {
     /// Whether MODEL names an ONNX file (by its extension).
     public static func isONNX(_ model: String) -> Bool { model.lowercased().hasSuffix(".onnx") }
 

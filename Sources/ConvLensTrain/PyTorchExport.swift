@@ -28,7 +28,7 @@ public enum PyTorchExport {
             switch weights {
             case .hash: state = HashInit.stateDict(graph)
             case .defaultInit(let seed): state = try DefaultInit.stateDict(graph, seed: seed)
-            case .file: state = try Engine(graph: graph, weights: weights).state      // checks keys and shapes
+            case .file, .modelFile: state = try Engine(graph: graph, weights: weights).state      // checks keys and shapes
             }
             files.append(("weights.safetensors", stateDictFile(graph, state).serialized()))
         }
@@ -107,6 +107,7 @@ public enum PyTorchExport {
         case .hash: initText = "'hash'"
         case .defaultInit: initText = "'default'"
         case .file(let p): initText = python((p as NSString).lastPathComponent)
+        case .modelFile: initText = python((file.path as NSString).lastPathComponent)
         }
         // The zoo file's `init` lines, resolved per parameter as `--init default` resolves them, for the
         // export's num_classes and MNIST's 10 (fans of the classifier depend on it).
