@@ -8,6 +8,7 @@ import Foundation
 @main
 enum Main {
     static func main() {
+        checkCPU()
         do {
             var command = try ConvLens.parseAsRoot()
             try command.run()
@@ -22,4 +23,18 @@ enum Main {
             exit(1)
         }
     }
+}
+
+/// Release builds compile the engine for AVX2 (see Package.swift); on a CPU without it the first
+/// engine loop would die of SIGILL, so say so first. This file is built for the baseline CPU.
+func checkCPU() {
+    #if arch(x86_64) && !DEBUG && os(Linux)
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return }
+    let flags = Set(line.split(separator: " ").map(String.init))
+    if !(flags.contains("avx2") && flags.contains("fma")) {
+        FileHandle.standardError.write(Data("convlens: error: this release build needs a CPU with AVX2 and FMA (Haswell, Zen or later); build with `swift build` (debug) or remove the engine's -target-cpu flag in Package.swift\n".utf8))
+        exit(1)
+    }
+    #endif
 }
