@@ -1,4 +1,9 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Float32 storage that several tensors may view (Flatten is a view, as in torch).
 public final class TensorStorage: @unchecked Sendable {
@@ -8,7 +13,8 @@ public final class TensorStorage: @unchecked Sendable {
     public init(count: Int, zeroed: Bool = true) {
         self.count = count
         pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
-        if zeroed { pointer.initialize(repeating: 0, count: max(count, 1)) }
+        // memset, not initialize(repeating:): the generic loop runs per element in debug builds.
+        if zeroed { _ = memset(pointer, 0, max(count, 1) * MemoryLayout<Float>.size) }
         TensorMemory.allocated(max(count, 1) * 4)
     }
     deinit { pointer.deallocate(); TensorMemory.allocated(-max(count, 1) * 4) }
