@@ -56,12 +56,13 @@ public struct SafeTensors: Sendable {
     /// A float tensor (F32, or F64/F16/BF16 converted), or a clear error naming file and tensor.
     public func tensor(_ name: String) throws(EngineError) -> Tensor {
         guard let e = entries[name] else { throw EngineError("\(file): no tensor '\(name)'") }
-        let t = Tensor(zeros: e.shape)
-        if e.dtype == .f32 && 1.littleEndian == 1 && e.bytes.count == e.count * 4 {
+        if e.dtype == .f32 && 1.littleEndian == 1 && e.bytes.count == e.count * 4 && e.count > 0 {
             // Little-endian F32 on a little-endian host is already the tensor's bytes.
+            let t = Tensor(uninitialized: e.shape)
             e.bytes.withUnsafeBytes { raw in UnsafeMutableRawPointer(t.data).copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
             return t
         }
+        let t = Tensor(zeros: e.shape)
         e.bytes.withUnsafeBytes { raw in
             for i in 0..<e.count {
                 switch e.dtype {

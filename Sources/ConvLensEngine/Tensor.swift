@@ -1,5 +1,10 @@
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Float32 storage that several tensors may view (Flatten is a view, as in torch).
 public final class TensorStorage: @unchecked Sendable {
@@ -13,7 +18,8 @@ public final class TensorStorage: @unchecked Sendable {
         let bytes = max(count, 1) * 4
         guard let raw = malloc(bytes) else { MemoryBudget.outOfMemory(bytes) }
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
-        if zeroed { pointer.initialize(repeating: 0, count: max(count, 1)) }
+        // memset, not initialize(repeating:): the generic loop runs per element in debug builds.
+        if zeroed { _ = memset(pointer, 0, bytes) }
         TensorMemory.allocated(bytes)
     }
     deinit { free(pointer); TensorMemory.allocated(-max(count, 1) * 4) }
