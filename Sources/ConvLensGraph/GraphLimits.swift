@@ -33,10 +33,16 @@ enum GraphLimits {
     /// total passes its limit.
     static func checkTotals(_ g: ModelGraph) throws(ZooError) {
         var elements = g.inputShape.reduce(1, *)
-        for e in g.stateDict() {        // ≤ 2^40 each (checked when registered)
-            elements += e.shape.reduce(1, *)
-            if elements > Checked.maxTotalElements {
-                throw ZooError(.shape, "the model's parameters and buffers hold more than 2^56 elements together, more than ConvLens handles", at: g.modules[e.module].location, module: g.modules[e.module].path)
+        // Every module's parameters and buffers (≤ 2^40 each, checked when registered); no keys are
+        // built (stateDict() would spell every key, most of this check's cost).
+        for m in g.modules {
+            var shapes = m.ownParameters.map(\.shape)
+            if let spec = m.spec { shapes += spec.parameters.map(\.shape) + spec.buffers.map(\.shape) }
+            for shape in shapes {
+                elements += shape.reduce(1, *)
+                if elements > Checked.maxTotalElements {
+                    throw ZooError(.shape, "the model's parameters and buffers hold more than 2^56 elements together, more than ConvLens handles", at: m.location, module: m.path)
+                }
             }
         }
         var macs = 0, flops = 0, fvcore = 0
