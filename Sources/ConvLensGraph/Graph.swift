@@ -66,8 +66,9 @@ public struct ModuleEntry: Sendable {
     public var depth: Int
     public var location: SourceLocation
 
-    public init(index: Int, path: String, name: String, className: String, layer: Layer?, parent: Int?, depth: Int, location: SourceLocation) {
-        self.index = index; self.path = path; self.name = name; self.className = className; self.layer = layer; self.spec = layer?.spec
+    /// `spec` is `layer?.spec` when the caller has it boxed already.
+    public init(index: Int, path: String, name: String, className: String, layer: Layer?, spec: (any LayerSpec)? = nil, parent: Int?, depth: Int, location: SourceLocation) {
+        self.index = index; self.path = path; self.name = name; self.className = className; self.layer = layer; self.spec = spec ?? layer?.spec
         self.parent = parent; self.depth = depth; self.location = location
     }
 
