@@ -62,6 +62,15 @@ public struct ModuleEntry: Sendable {
     public var ownParameters: [TensorSpec] = []
     /// Where each of `ownParameters` is declared (its `Parameter(...)` line).
     public var ownParameterLocations: [SourceLocation] = []
+    /// Elements of the leaf's parameters and buffers (its spec's; `ownParameters` not included),
+    /// summed once by the builder: the analysis reads them for every module.
+    public internal(set) var elements = ElementCounts()
+    public struct ElementCounts: Sendable {
+        public var parameters = 0
+        public var buffers = 0
+        /// Of `buffers`, those stored as int64 (`num_batches_tracked`).
+        public var int64Buffers = 0
+    }
     /// 0 for the root model.
     public var depth: Int
     public var location: SourceLocation

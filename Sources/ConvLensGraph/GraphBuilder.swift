@@ -202,13 +202,19 @@ private struct Builder {
                 let layer: Layer
                 do { layer = try entry.make(args) } catch { throw ZooError(error.kind, error.message, at: st.calleeLocation, module: p) }
                 let spec = layer.spec        // boxed once, kept by the module and its nodes
-                for tensors in [spec.parameters, spec.buffers] {
+                var elements = ModuleEntry.ElementCounts()
+                for (tensors, isBuffer) in [(spec.parameters, false), (spec.buffers, true)] {
                     for t in tensors {
                         if let problem = GraphLimits.tooLarge(t.shape, "\(layer.className) \(t.name)") { throw ZooError(.shape, problem, at: st.calleeLocation, module: p) }
                         countParameter(t.shape, module: idx)
+                        let n = t.count
+                        if !isBuffer { elements.parameters += n; continue }
+                        elements.buffers += n
+                        if t.name == "num_batches_tracked" { elements.int64Buffers += n }
                     }
                 }
                 modules.append(ModuleEntry(index: idx, path: p, name: st.name, className: layer.className, layer: layer, spec: spec, parent: ctx.owner, depth: depth, location: loc))
+                modules[idx].elements = elements
                 modules[ctx.owner].children.append(idx)
             } else if let (block, sig) = blocks[callee] {
                 guard depth < 64 else { throw ZooError(.syntax, "blocks nest too deeply (is '\(callee)' recursive?)", at: st.calleeLocation, module: p) }
