@@ -137,3 +137,54 @@ struct WinogradTests {
         #expect(err < 1e-5, "relative error \(err)")
     }
 }
+
+/// The eval-mode fast path (InferencePlan.swift: batch norms folded into convolutions, residual
+/// adds and activations in the convolution epilogue, Winograd where it applies) against the direct
+/// kernels of a `fuse: false` engine: logits within 1e-5 relative, for one builder of every family
+/// at a small input, with weights whose running statistics are calibrated (`Verify.weights`), so
+/// the folded batch norms do real work. The plan must have fused something in every one of them.
+struct InferencePlanTests {
+    @Test(arguments: [("convnet", [4, 1, 28, 28]), ("lenet5", [3, 1, 32, 32]), ("alexnet", [2, 3, 64, 64]), ("vgg11_bn", [2, 3, 32, 32]),
+                      ("resnet18", [2, 3, 64, 64]), ("resnet50", [2, 3, 32, 32]), ("googlenet", [2, 3, 64, 64]), ("inception_v3", [2, 3, 80, 80]),
+                      ("squeezenet1_1", [2, 3, 48, 48]), ("densenet121", [2, 3, 32, 32]), ("resnext50_32x4d", [2, 3, 32, 32]),
+                      ("wide_resnet50_2", [1, 3, 32, 32]), ("shufflenet_v2_x0_5", [2, 3, 32, 32]), ("mnasnet0_5", [2, 3, 32, 32]),
+                      ("mobilenet_v2", [2, 3, 32, 32]), ("mobilenet_v3_small", [2, 3, 32, 32]), ("efficientnet_b0", [2, 3, 32, 32]),
+                      ("efficientnet_v2_s", [1, 3, 32, 32]), ("regnet_y_400mf", [2, 3, 32, 32]), ("regnet_x_400mf", [2, 3, 32, 32]),
+                      ("convnext_tiny", [2, 3, 32, 32])])
+    func fastPathMatchesDirectKernels(_ c: (String, [Int])) throws {
+        let graph = try Registry.graph(c.0, input: c.1)
+        let weights = Verify.weights(graph)
+        let fast = try Engine(graph: graph, weights: weights)
+        let direct = try Engine(graph: graph, weights: weights, fuse: false)
+        #expect(fast.inferencePlan.chains.values.contains { $0.last != $0.conv }, "\(c.0): the fast path fused nothing")
+        #expect(direct.inferencePlan.chains.isEmpty)
+        let x = HashInit.input(shape: c.1)
+        for i in 0..<x.count where i % 3 == 0 { x[i] -= 1.5 }
+        let want = try direct.forward(x, training: false, retainForBackward: false).copy()
+        let got = try fast.forward(x, training: false, retainForBackward: false).copy()
+        let err = relativeError(got, want)
+        #expect(err < 1e-5, "\(c.0): fast path vs direct kernels, relative error \(err)")
+        // The same engine again (folded weights reused) gives the same logits, and after its
+        // weights change (a train-mode pass updates the running statistics) it refolds them.
+        #expect(try fast.forward(x, training: false, retainForBackward: false).values == got.values)
+        _ = try fast.forward(x, training: true)
+        _ = try direct.forward(x, training: true)
+        let after = relativeError(try fast.forward(x, training: false, retainForBackward: false), try direct.forward(x, training: false, retainForBackward: false))
+        #expect(after < 1e-5, "\(c.0): after a train-mode pass, relative error \(after)")
+    }
+
+    /// What ResNet18's plan fuses: every convolution takes its batch norm; the second of each
+    /// block also the add (or the downsample's convolution, which runs after it, does) and the ReLU.
+    @Test func resnet18Plan() throws {
+        let graph = try Registry.graph("resnet18", input: [1, 3, 64, 64])
+        let e = try Engine(graph: graph, weights: .hash)
+        let convs = graph.nodes.filter { if case .conv2d = $0.layer { return true } else { return false } }
+        #expect(e.inferencePlan.chains.count == convs.count)
+        #expect(e.inferencePlan.chains.values.allSatisfy { $0.batchNorm != nil })
+        #expect(e.inferencePlan.chains.values.filter { $0.add != nil }.count == 8)
+        #expect(e.inferencePlan.chains.values.filter { $0.add != nil && $0.activation != nil }.count == 8)
+        // conv1 → bn1 → relu → maxpool: the pool keeps applying the ReLU.
+        let stem = e.inferencePlan.chains[convs[0].index]!
+        #expect(stem.activation == nil && stem.batchNorm == stem.last && e.plan.contains { $0.reluFusedIntoPool })
+    }
+}
