@@ -59,10 +59,11 @@ extension Engine {
                 chain.batchNorm = b.index; chain.last = b.index
             }
             if let a = next(chain.last), case .add = a.layer.kernel, a.inputs.count == 2, a.inputShapes[0] == a.inputShapes[1],
-               a.inputShapes[0] == c.outputShape {
+               a.inputShapes[0] == c.outputShape, !out.absorbed.contains(a.index) {
                 let other = a.inputs[0] == chain.last ? a.inputs[1] : a.inputs[0]
-                // Ready before the convolution runs (nodes run in index order), and not itself absorbed.
-                if other != chain.last, other < c.index, !out.absorbed.contains(other) {
+                // Ready before the convolution runs (nodes run in index order; an earlier chain's
+                // output is there once its convolution has run, and its inner nodes have no other consumer).
+                if other != chain.last, other < c.index {
                     chain.add = a.index; chain.residual = other; chain.last = a.index
                 }
             }

@@ -53,7 +53,7 @@ final class StoragePool: @unchecked Sendable {
     static var current: StoragePool? {
         pthread_getspecific(key).map { Unmanaged<StoragePool>.fromOpaque($0).takeUnretainedValue() }
     }
-    nonisolated(unsafe) static let key: pthread_key_t = {
+    static let key: pthread_key_t = {
         var k = pthread_key_t()
         pthread_key_create(&k, nil)
         return k

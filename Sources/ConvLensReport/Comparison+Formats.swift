@@ -26,7 +26,8 @@ extension Compare {
     RF: theoretical receptive field at the last feature map larger than 1×1. Depth: Conv2d + Linear layers. \
     ImageNet: torchvision's published single-crop accuracies (source in each zoo file). Fashion-MNIST: ConvLens's \
     own newest run under reports/runs/ (28×28 inputs adapted as `convlens train` documents); † = a short run \
-    (--limit), not comparable with full runs. Latency: `--measure`, per image, this machine.
+    (--limit), not comparable with full runs. Latency: `--measure`, per image, this machine (the engine, \
+    threads and batches are named below the table).
     """
 
     static func csvField(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
@@ -60,7 +61,7 @@ extension Compare {
             var s = "| " + headers.prefix(cols).joined(separator: " | ") + " |\n"
             s += "|" + (0..<cols).map { $0 <= 1 ? " --- |" : " ---: |" }.joined() + "\n"
             for r in rows { s += "| " + cells(r).prefix(cols).joined(separator: " | ") + " |\n" }
-            return s + "\n" + notes + "\n"
+            return s + "\n" + notes + (measured ? "\n\n" + latencyDescription.prefix(1).uppercased() + latencyDescription.dropFirst() + "." : "") + "\n"
         case .text:
             let measured = rows.contains { $0.latency_ms != nil }
             let cols = measured ? headers.count : headers.count - 1
@@ -70,7 +71,7 @@ extension Compare {
                 row.enumerated().map { c, v in
                     c <= 1 ? v.padding(toLength: widths[c], withPad: " ", startingAt: 0) : String(repeating: " ", count: widths[c] - v.count) + v
                 }.joined(separator: "  ")
-            }.joined(separator: "\n") + "\n"
+            }.joined(separator: "\n") + "\n" + (measured ? latencyDescription + "\n" : "")
         }
     }
 }

@@ -54,8 +54,9 @@ struct ConvEpilogue: @unchecked Sendable {
             case .relu6: for i in 0..<count { y[i] = ActivationFunction.relu6.value(y[i], slope: slope, tanhApproximation: tanhApprox) }
             case .hardswish: for i in 0..<count { y[i] = ActivationFunction.hardswish.value(y[i], slope: slope, tanhApproximation: tanhApprox) }
             case .hardsigmoid: for i in 0..<count { y[i] = ActivationFunction.hardsigmoid.value(y[i], slope: slope, tanhApproximation: tanhApprox) }
-            case .silu: for i in 0..<count { y[i] = ActivationFunction.silu.value(y[i], slope: slope, tanhApproximation: tanhApprox) }
-            case .sigmoid: for i in 0..<count { y[i] = ActivationFunction.sigmoid.value(y[i], slope: slope, tanhApproximation: tanhApprox) }
+            // x / (1 + e^(−x)) and 1 / (1 + e^(−x)) as the kernels write them, with the eight-lane exp (VectorMath.swift).
+            case .silu: mapInPlace8(y, count: count) { x in x / (1 + vexp(-x)) }
+            case .sigmoid: mapInPlace8(y, count: count) { x in 1 / (1 + vexp(-x)) }
             case .leakyRelu: for i in 0..<count { y[i] = ActivationFunction.leakyRelu.value(y[i], slope: slope, tanhApproximation: tanhApprox) }
             case .tanh, .gelu: for i in 0..<count { y[i] = a.function.value(y[i], slope: slope, tanhApproximation: tanhApprox) }
             }
