@@ -52,6 +52,8 @@ public final class Engine: @unchecked Sendable {
     var winogradFilters: [Int: Tensor] = [:]
     /// The fast path's activation arena (recycled storage, see `StoragePool`).
     let pool = StoragePool()
+    /// The fast path recycles activations through `pool` (tests turn it off to compare).
+    var recyclesActivations = true
     var foldedGeneration = -1
     /// The last forward pass: outputs and saved state per node index, in execution order.
     var outputs: [Tensor?] = []

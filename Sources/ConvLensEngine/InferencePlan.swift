@@ -129,6 +129,7 @@ extension Engine {
     /// backward). Activations come from and go back to the engine's `StoragePool`.
     func forwardInference(_ input: Tensor) throws(EngineError) -> Tensor {
         refreshFoldedWeights()
+        guard recyclesActivations else { return try runInference(input) }
         return try pool.with { () throws(EngineError) -> Tensor in try runInference(input) }
     }
 
@@ -165,7 +166,7 @@ extension Engine {
                 remaining[i] -= 1
                 guard remaining[i] == 0, i != graph.output, var s = outputs[i]?.storage else { continue }
                 outputs[i] = nil
-                pool.recycle(&s)
+                if recyclesActivations { pool.recycle(&s) }
             }
         }
         return outputs[graph.output]!

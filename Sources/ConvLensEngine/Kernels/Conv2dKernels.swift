@@ -209,10 +209,14 @@ func conv2dForwardImages(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Fl
             macs += g.ocg * g.ohw * g.k
         }
         if bias != nil || !epilogue.isNone {
-            for o in 0..<g.oc {
-                if let bias { let yo = y + (n * g.oc + o) * g.ohw, bv = bias[o]; for p in 0..<g.ohw { yo[p] += bv } }
-                if !epilogue.isNone { epilogue.apply(y, image: n, channel: o, g, range: 0..<g.ohw) }
+            // Over the output channels, on every core when the GEMMs were (a batch of one).
+            let finish = { (channels: Range<Int>) in
+                for o in channels {
+                    if let bias { let yo = y + (n * g.oc + o) * g.ohw, bv = bias[o]; for p in 0..<g.ohw { yo[p] += bv } }
+                    if !epilogue.isNone { epilogue.apply(y, image: n, channel: o, g, range: 0..<g.ohw) }
+                }
             }
+            if parallel { parallelChunks(g.oc, work: g.oc * g.ohw, finish) } else { finish(0..<g.oc) }
         }
     }
     return macs
