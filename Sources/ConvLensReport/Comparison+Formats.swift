@@ -26,8 +26,7 @@ extension Compare {
     RF: theoretical receptive field at the last feature map larger than 1×1. Depth: Conv2d + Linear layers. \
     ImageNet: torchvision's published single-crop accuracies (source in each zoo file). Fashion-MNIST: ConvLens's \
     own newest run under reports/runs/ (28×28 inputs adapted as `convlens train` documents); † = a short run \
-    (--limit), not comparable with full runs. Latency: `--measure`, per image, this machine (the engine, \
-    threads and batches are named below the table).
+    (--limit), not comparable with full runs. Latency: `--measure`, per image, this machine.
     """
 
     static func csvField(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
