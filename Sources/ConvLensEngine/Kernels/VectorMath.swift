@@ -14,7 +14,12 @@ func vexp(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let hi: Float = 88.72283, lo: Float = -87.33654
     var xc = x.replacing(with: hi, where: x .> hi)
     xc = xc.replacing(with: lo, where: xc .< lo)
-    let n = (xc * 1.442695041).rounded(.toNearestOrEven)
+    // n = round(x / ln 2) and its integer, both by the 1.5·2^23 trick (adding it leaves the
+    // rounded integer in the low mantissa bits): the generic SIMD rounding and Int32 conversions
+    // are not specialised into vector instructions, and were most of this function's time.
+    let magic = V(repeating: 12_582_912)
+    let shifted = xc * 1.442695041 + magic
+    let n = shifted - magic
     let r = (xc - n * 0.693359375) - n * -2.12194440e-4
     var p = V(repeating: 1.9875691500e-4)
     p = p * r + 1.3981999507e-3
@@ -25,7 +30,7 @@ func vexp(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let e = p * (r * r) + r + 1
     // 2^n as 2^(n−m)·2^m, m = 1 when n > 0: n = 128 (x near the top of the range) has no float
     // exponent of its own, and n ≥ −126 stays a normal number.
-    let ni = SIMD8<Int32>(n.replacing(with: 0, where: n .!= n), rounding: .towardZero)
+    let ni = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
     let m = SIMD8<Int32>(repeating: 0).replacing(with: 1, where: ni .> 0)
     let scale = unsafeBitCast((ni &- m &+ 127) &<< 23, to: V.self), two = unsafeBitCast((m &+ 127) &<< 23, to: V.self)
     var y = (e * scale) * two
