@@ -16,7 +16,10 @@ extension Engine {
         for (a, g) in zip(graph.auxOutputs, auxGradients) where executed.contains(a) {
             if let existing = grads[a] { existing.add(g) } else { grads[a] = g.copy().reshaped(graph.nodes[a].outputShape) }
         }
-        let dInput = Tensor(zeros: input.shape)
+        // The input's gradient only when asked for: a training step does not hold an input-sized
+        // buffer through the whole backward pass (torch computes none for an input that does not
+        // require grad).
+        let dInput: Tensor? = inputGradient ? Tensor(zeros: input.shape) : nil
         for i in executed.reversed() {
             guard let dy = grads[i] else { outputs[i] = nil; continue }
             let node = graph.nodes[i]
@@ -30,7 +33,7 @@ extension Engine {
                 // Gradient buffers of the inputs (nil = not wanted: the model input without inputGradient).
                 var dxs: [Tensor?] = []
                 for j in targets {
-                    if j < 0 { dxs.append(inputGradient ? dInput : nil); continue }
+                    if j < 0 { dxs.append(dInput); continue }
                     if grads[j] == nil { grads[j] = Tensor(zeros: graph.nodes[j].outputShape) }
                     dxs.append(grads[j])
                 }
@@ -42,7 +45,7 @@ extension Engine {
             saved[i] = nil
         }
         executed = []
-        return dInput
+        return dInput ?? Tensor(zeros: input.shape)
     }
 
     func missingSaved(_ node: GraphNode, _ what: String) -> EngineError {
