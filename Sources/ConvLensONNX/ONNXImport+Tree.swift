@@ -285,7 +285,8 @@ struct ModuleTree {
                     name = local(m, in: c.path)
                     if firstCallOfModule[m] == nil {
                         firstCallOfModule[m] = i
-                        var t = call.module ?? call.functional ?? ""
+                        // ConvLens's export names the module's constructor: it says what ONNX cannot.
+                        var t = (call.module != nil ? call.node.meta(ONNXImport.moduleKey) : nil) ?? call.module ?? call.functional ?? ""
                         if i == classesCall, let arg = call.classesArgument {
                             t = t.replacingOccurrences(of: arg.text, with: arg.text.replacingOccurrences(of: "\(arg.value)", with: "num_classes"))
                         }

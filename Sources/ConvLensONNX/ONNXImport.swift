@@ -32,6 +32,11 @@ public struct ImportedTensor: Sendable {
 }
 
 public enum ONNXImport {
+    /// ConvLens's own node metadata (`convlens export --format onnx`): the zoo constructor of the
+    /// module a node computes (`ReLU(inplace=True)`), for what ONNX's attributes do not say —
+    /// `inplace`, torch's momentum, a kernel size written as a tuple, eval-mode identities.
+    public static let moduleKey = "pkg.convlens.module"
+
     /// Imports `path`. `input` fixes the input shape of a file whose input has dynamic dimensions.
     public static func importFile(_ path: String, input: [Int]? = nil) throws(ONNXError) -> ImportedModel {
         let model = try ONNXFile.read(path)
@@ -67,6 +72,8 @@ enum Pending {
     case matmul(source: Ref, weight: ONNXTensorData, node: NodeProto)
     /// Steps of GELU's Erf form: 1 x/√2, 2 erf(x/√2), 3 1 + erf(x/√2), 4 x·(1 + erf(x/√2)), 5 x·½.
     case gelu(source: Ref, step: Int, node: NodeProto)
+    /// The first half of an adaptive average pool with uneven bins, A_H · X ([N, C, OH, W]).
+    case adaptiveRows(source: Ref, sourceShape: [Int], node: NodeProto)
 }
 
 /// One mapped call: a ConvLens layer kind with its inputs, output shape and parameters.
@@ -248,6 +255,8 @@ struct ImportBuilder {
             throw fail(consumer, "its input is a Transpose of a 5-D view that is not followed by the channel shuffle's Reshape")
         case .gelu(_, let step, let node):
             throw fail(consumer, "its input is step \(step) of an Erf-GELU decomposition started at '\(node.name)' that is not completed")
+        case .adaptiveRows(_, _, let node):
+            throw fail(consumer, "its input is the row half (A_H · X) of an adaptive average pool started at '\(node.name)' whose column half is missing")
         }
     }
 

@@ -85,6 +85,7 @@ public enum ONNXExport {
             guard let t = state[e.key] else { throw DataError(modelName, "the weights have no tensor '\(e.key)'") }
             g.initializer.append(tensor(e.key, dims: e.shape, floats: t.values))
         }
+        let stateShapes = Dictionary(graph.stateDict().map { ($0.key, $0.shape) }, uniquingKeysWith: { a, _ in a })
         let eval = graph.nodes(training: false)
         let outputNode = graph.output
         for node in eval {
@@ -110,11 +111,19 @@ public enum ONNXExport {
             // Output names: the call's result is `base` (or `logits` for the model's output); other
             // step outputs `base/OpType`, numbered when repeated.
             let resultRef = result ?? .step(steps.count - 1, output: 0)
+            // Node names: the call's name, or `base/OpType` (numbered when an op repeats) for a
+            // spelling of several nodes; `base` is unique, so these are too.
+            var stepNames: [String] = [], seen: [String: Int] = [:]
+            for s in steps {
+                let k = seen[s.opType, default: 0]
+                seen[s.opType] = k + 1
+                stepNames.append(steps.count == 1 ? base : base + "/" + s.opType + (k == 0 ? "" : "_\(k)"))
+            }
             var outputs: [[String]] = []
             for (j, s) in steps.enumerated() {
                 outputs.append((0..<s.outputs).map { k in
                     if case .step(j, k) = resultRef { return node.index == outputNode ? unique("logits") : base }
-                    return unique(base + "/" + s.opType + (s.outputs > 1 ? "_\(k)" : ""))
+                    return unique(stepNames[j] + (s.outputs > 1 ? ":\(k)" : ""))
                 })
             }
             func name(_ o: ONNXOperand) throws -> String {
@@ -132,11 +141,11 @@ public enum ONNXExport {
                 case .absent: return ""
                 }
             }
-            let metadata = scopeMetadata(graph, node) + (module.map { [StringStringEntry("pkg.convlens.module", $0)] } ?? [])
+            let moduleText = node.kind == .module ? module : nil
+            let metadata = scopeMetadata(graph, node) + (moduleText.map { [StringStringEntry(ONNXImport.moduleKey, $0)] } ?? [])
             var written: [String] = []
             for (j, s) in steps.enumerated() {
-                var n = NodeProto(opType: s.opType, name: steps.count == 1 ? base : unique(base + "/" + s.opType),
-                                  input: try s.inputs.map(name), output: outputs[j])
+                var n = NodeProto(opType: s.opType, name: stepNames[j], input: try s.inputs.map(name), output: outputs[j])
                 n.attribute = s.attributes.keys.sorted().map { attribute($0, s.attributes[$0]!) }
                 n.metadataProps = metadata
                 g.node.append(n)
@@ -144,11 +153,15 @@ public enum ONNXExport {
             }
             nodeNames[node.index] = written
             tensorName[node.index] = try name(resultRef)
-            // value_info: every intermediate tensor's shape (the model output's goes in graph.output).
+            // value_info: every intermediate tensor's shape (the model output's goes in graph.output):
+            // the call's result from the graph, the steps before it by `stepShapes`.
+            let shapes = stepShapes(steps, call: call, parameter: { stateShapes[owner.key($0)] }, constants: constants)
             for (j, s) in steps.enumerated() {
                 for k in 0..<s.outputs where outputs[j][k] != "logits" {
                     if case .step(j, k) = resultRef {
                         g.valueInfo.append(valueInfo(outputs[j][k], node.outputShape))
+                    } else if let shape = shapes[j]?[k] {
+                        g.valueInfo.append(valueInfo(outputs[j][k], shape))
                     }
                 }
             }
@@ -170,6 +183,61 @@ public enum ONNXExport {
             m.metadataProps.append(StringStringEntry("convlens.arguments", graph.arguments.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")))
         }
         return Built(model: m, nodeNames: nodeNames)
+    }
+
+    /// The output shapes of a spelling's steps, for value_info, by the rules of the operators the
+    /// kinds' spellings use (nil for a step whose rule is not here; ONNX's checker infers it then).
+    static func stepShapes(_ steps: [ONNXStep], call: ONNXCall, parameter: (String) -> [Int]?, constants: [ONNXConstant]) -> [[[Int]]?] {
+        var out: [[[Int]]?] = []
+        func shape(_ o: ONNXOperand) -> [Int]? {
+            switch o {
+            case .input(let k): return k < call.inputShapes.count ? call.inputShapes[k] : nil
+            case .parameter(let p): return parameter(p)
+            case .constant(let c): return constants.first { $0.name == c }?.dims
+            case .step(let j, let k): return j < out.count ? out[j]?[k] : nil
+            case .absent: return nil
+            }
+        }
+        func constantInts(_ o: ONNXOperand) -> [Int]? {
+            guard case .constant(let c) = o, case .int64(let v)? = constants.first(where: { $0.name == c })?.values else { return nil }
+            return v.map { Int($0) }
+        }
+        func broadcast(_ a: [Int], _ b: [Int]) -> [Int] {
+            let n = max(a.count, b.count)
+            let pa = Array(repeating: 1, count: n - a.count) + a, pb = Array(repeating: 1, count: n - b.count) + b
+            return zip(pa, pb).map { max($0, $1) }
+        }
+        for s in steps {
+            let xs = s.inputs.map(shape)
+            guard let x = xs.first ?? nil else { out.append(nil); continue }
+            switch s.opType {
+            case "Sigmoid", "Erf", "Tanh", "Relu", "Identity", "InstanceNormalization", "LayerNormalization", "Softmax":
+                out.append([x])
+            case "Add", "Mul", "Div", "Sub":
+                out.append(xs.count == 2 && xs[1] != nil ? [broadcast(x, xs[1]!)] : nil)
+            case "Transpose":
+                if case .ints(let perm)? = s.attributes["perm"], perm.count == x.count { out.append([perm.map { x[$0] }]) } else { out.append(nil) }
+            case "Reshape":
+                guard s.inputs.count == 2, var target = constantInts(s.inputs[1]) else { out.append(nil); continue }
+                for i in target.indices where target[i] == 0 && i < x.count { target[i] = x[i] }
+                if let i = target.firstIndex(of: -1) {
+                    let known = target.filter { $0 != -1 }.reduce(1, *)
+                    target[i] = known == 0 ? 0 : x.reduce(1, *) / known
+                }
+                out.append([target])
+            case "MatMul":
+                guard xs.count == 2, let w = xs[1], x.count >= 2, w.count >= 2 else { out.append(nil); continue }
+                out.append([broadcast(Array(x.dropLast(2)), Array(w.dropLast(2))) + [x[x.count - 2], w[w.count - 1]]])
+            case "Split":
+                guard case .int(let axis)? = s.attributes["axis"], axis < x.count else { out.append(nil); continue }
+                var piece = x
+                piece[axis] = x[axis] / max(s.outputs, 1)
+                out.append(Array(repeating: piece, count: s.outputs))
+            default:
+                out.append(nil)
+            }
+        }
+        return out
     }
 
     /// The version string the files name as their producer's.

@@ -115,7 +115,8 @@ extension ParameterTensor {
 
 extension StochasticDepth {
     /// Eval mode: the identity (ONNX has no stochastic depth); an `Identity` node keeps the module.
-    public func onnx(_ c: ONNXCall) -> ONNXSpelling { .op("Identity", module: c.repr) }
+    /// (The print leaves `mode` unquoted; the zoo constructor quotes it.)
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling { .op("Identity", module: "StochasticDepth(p=\(p), mode='\(mode)')") }
 }
 
 extension ParameterTensor {
