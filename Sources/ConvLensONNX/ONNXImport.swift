@@ -36,6 +36,9 @@ public enum ONNXImport {
     /// module a node computes (`ReLU(inplace=True)`), for what ONNX's attributes do not say —
     /// `inplace`, torch's momentum, a kernel size written as a tuple, eval-mode identities.
     public static let moduleKey = "pkg.convlens.module"
+    /// ConvLens's model metadata: each container's children in registration order where it differs
+    /// from the call order, or includes children never called (`ONNXImport+Registration.swift`).
+    public static let registrationKey = "pkg.convlens.registration"
 
     /// Imports `path`. `input` fixes the input shape of a file whose input has dynamic dimensions.
     public static func importFile(_ path: String, input: [Int]? = nil) throws(ONNXError) -> ImportedModel {

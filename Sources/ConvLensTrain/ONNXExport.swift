@@ -182,6 +182,7 @@ public enum ONNXExport {
         if !graph.arguments.isEmpty {
             m.metadataProps.append(StringStringEntry("convlens.arguments", graph.arguments.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")))
         }
+        if let r = registration(graph) { m.metadataProps.append(StringStringEntry(ONNXImport.registrationKey, r)) }
         return Built(model: m, nodeNames: nodeNames)
     }
 
