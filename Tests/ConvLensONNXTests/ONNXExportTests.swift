@@ -154,8 +154,8 @@ import TestSupport
             #expect(printed.status == 0, "\(model): \(printed.stderr)")
             let original = try runConvLens(["print", model] + args)
             #expect(printed.stdout == original.stdout, "\(model): the imported export prints differently")
-            let back = try Self.moduleRows([onnx]), original = try Self.moduleRows([model, "--input", shape.map(String.init).joined(separator: "x")] + args)
-            #expect(back == original, "\(model): first difference \(zip(back, original).first { $0 != $1 }.map { "\($0) vs \($1)" } ?? "in the count")")
+            let back = try Self.moduleRows([onnx]), rows = try Self.moduleRows([model, "--input", shape.map(String.init).joined(separator: "x")] + args)
+            #expect(back == rows, "\(model): first difference \(zip(back, rows).first { $0 != $1 }.map { "\($0) vs \($1)" } ?? "in the count")")
         }
         let results = try Self.check(manifest, in: tmp)
         #expect(results.count == manifest.count)
