@@ -88,7 +88,34 @@ def model_train(name, batch, size):
         loss = loss_fn(out if torch.is_tensor(out) else out[0], y)
     loss.backward()
     return {"images/s": batch / t, "saved-for-backward MB": sum(seen.values()) / 1e6,
+            "peak MB above weights+grads": peak_above_weights(step) / 1e6,
             "maxrss MB (process)": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def peak_above_weights(step):
+    """torch's own peak of live CPU tensor bytes during one step, leaving out parameters, their
+    gradients and the input (ConvLens's figure leaves out the same): the profiler's memory timeline
+    (profile_memory=True), which follows every allocation and tags its category."""
+    import os
+    import tempfile
+    from torch.profiler import ProfilerActivity, profile
+    from torch.profiler import _memory_profiler as mp
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True, record_shapes=True, with_stack=True) as prof:
+        step()
+    fd, path = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
+    try:
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            prof.export_memory_timeline(path, device="cpu")
+        with open(path) as f:
+            _, sizes = json.load(f)
+    finally:
+        os.remove(path)
+    # Column 0 is unused; category c is column _CATEGORY_TO_INDEX[c] + 1.
+    left_out = [mp._CATEGORY_TO_INDEX[c] + 1 for c in (mp.Category.PARAMETER, mp.Category.GRADIENT, mp.Category.INPUT)]
+    return max(sum(row) - sum(row[i] for i in left_out) for row in sizes)
 
 
 def depthwise():

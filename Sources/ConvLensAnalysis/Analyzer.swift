@@ -17,8 +17,14 @@ public enum Analyzer {
         var seenModules = [Bool](repeating: false, count: graph.modules.count)
         var open: [(module: Int, row: Int)] = []
         var activationBytes = 0
+        // An eval-mode analysis also reports a training step's memory: the train-mode activations
+        // are summed in the same pass (every node, training-only heads included).
+        let sumsTrainActivations = mode == .eval && graph.trainingProblem == nil
+        var trainActivationBytes = 0
 
-        for n in graph.nodes where mode == .train || !n.trainOnly {
+        for n in graph.nodes {
+            if sumsTrainActivations, !Memory.isView(n, mode: .train) { trainActivationBytes += Memory.outputBytes(n) }
+            guard mode == .train || !n.trainOnly else { continue }
             // Close containers this node is not in, open the ones it enters (outermost first).
             var keep = 0
             while keep < open.count, keep < n.scope.count, open[keep].module == n.scope[keep] { keep += 1 }
@@ -70,11 +76,12 @@ public enum Analyzer {
         var macsOfNode = [Int](repeating: 0, count: graph.nodes.count)
         for (n, r) in rowOfNode { macsOfNode[n] = rows[r].macs }
         var stamp = [Int](repeating: -1, count: graph.nodes.count)
+        let trainOnly = graph.nodes.map(\.trainOnly)      // read per container member: no node copies
         for i in rows.indices where rows[i].kind == .container {
             let call = rows[i].nodes
             for id in call { stamp[id] = i }
-            let allTrainOnly = call.allSatisfy { graph.nodes[$0].trainOnly }
-            guard let out = call.last(where: { allTrainOnly || !graph.nodes[$0].trainOnly }) else { continue }
+            let allTrainOnly = call.allSatisfy { trainOnly[$0] }
+            guard let out = call.last(where: { allTrainOnly || !trainOnly[$0] }) else { continue }
             let outNode = graph.nodes[out]
             rows[i].outputShape = outNode.outputShape
             rows[i].outputBytes = Memory.outputBytes(outNode)
@@ -89,7 +96,7 @@ public enum Analyzer {
         }
 
         let params = subtree.params[0]
-        let trainActivations = mode == .train || graph.trainingProblem != nil ? activationBytes : Memory.activationBytes(graph, mode: .train)
+        let trainActivations = sumsTrainActivations ? trainActivationBytes : activationBytes
         let totals = AnalysisTotals(
             params: params, trainableParams: params, buffers: subtree.buffers[0],
             macs: rows.reduce(0) { $1.kind == .container ? $0 : $0 + $1.macs },
@@ -117,13 +124,11 @@ struct SubtreeCounts {
         ownParams = Array(repeating: 0, count: g.modules.count)
         ownBuffers = ownParams
         for m in g.modules.indices {
-            ownParams[m] = g.modules[m].ownParameters.reduce(0) { $0 + $1.count }
-            guard let spec = g.modules[m].spec else { continue }
-            ownParams[m] += spec.parameters.reduce(0) { $0 + $1.count }
-            for b in spec.buffers {
-                ownBuffers[m] += b.count
-                bufferBytes += b.count * (b.name == "num_batches_tracked" ? 8 : Memory.floatBytes)
-            }
+            let e = g.modules[m].elements        // the leaf's own, summed by the builder
+            ownParams[m] = e.parameters
+            if !g.modules[m].ownParameters.isEmpty { ownParams[m] += g.modules[m].ownParameters.reduce(0) { $0 + $1.count } }
+            ownBuffers[m] = e.buffers
+            bufferBytes += (e.buffers - e.int64Buffers) * Memory.floatBytes + e.int64Buffers * 8
         }
         params = ownParams
         buffers = ownBuffers

@@ -10,6 +10,7 @@ extension Engine {
         guard !executed.isEmpty, let input = lastInput else {
             throw EngineError("backward needs a forward pass with retainForBackward (and runs once per forward)")
         }
+        weightsChanged()      // an optimizer step usually follows
         var grads = [Tensor?](repeating: nil, count: graph.nodes.count)
         grads[graph.output] = dLogits.copy().reshaped(graph.nodes[graph.output].outputShape)
         for (a, g) in zip(graph.auxOutputs, auxGradients) where executed.contains(a) {

@@ -5,6 +5,8 @@ extension Engine {
     /// `training` is PyTorch's train mode: batch statistics in batch norm (running statistics
     /// updated), dropout active, auxiliary heads run. `retainForBackward: false` frees every
     /// activation once its consumers have run (inference); `backward` then cannot be called.
+    /// An engine built with `fuse: true` runs such an eval pass on its fast path (InferencePlan.swift):
+    /// batch norms folded into convolutions, residual adds and activations in their epilogues.
     public func forward(_ input: Tensor, training: Bool, retainForBackward: Bool = true) throws(EngineError) -> Tensor {
         guard input.shape == graph.inputShape else {
             throw EngineError("input has shape \(input.shape) but \(graph.name) was built for \(graph.inputShape)")
@@ -17,6 +19,11 @@ extension Engine {
         lastTraining = training
         lastInput = input
         forwardMACs = 0
+        if training { weightsChanged() }      // running statistics (and the step that follows) change the weights
+        if usesInferencePlan(training: training, retainForBackward: retainForBackward) {
+            executed = []
+            return try forwardInference(input)
+        }
         // Remaining forward consumers per node, to free activations early.
         var remaining = [Int](repeating: 0, count: graph.nodes.count)
         for n in nodes { for i in n.inputs where i >= 0 { remaining[i] += 1 } }

@@ -39,6 +39,22 @@ public final class Engine: @unchecked Sendable {
 
     var rng: RandomSource
     var plan: [NodePlan] = []
+    /// Built with `fuse: true`: fusions, Winograd, and the eval fast path (InferencePlan.swift).
+    let fuses: Bool
+    /// The eval fast path's fused chains (planned once; see `planEvalFusions`).
+    var inferencePlan = InferencePlan()
+    /// Batch norms folded into their convolutions, by convolution node: OC·K weights then OC biases.
+    var folded: [Int: Tensor] = [:]
+    /// Bumped whenever the weights may change (train-mode forward, backward, `setState`,
+    /// `weightsChanged`): the folded weights are recomputed at the next fast-path forward.
+    var weightGeneration = 0
+    /// Winograd's transformed filters U (Conv2dWinograd.swift) of the fast path's convolutions, by node.
+    var winogradFilters: [Int: Tensor] = [:]
+    /// The fast path's activation arena (recycled storage, see `StoragePool`).
+    let pool = StoragePool()
+    /// The fast path recycles activations through `pool` (tests turn it off to compare).
+    var recyclesActivations = true
+    var foldedGeneration = -1
     /// The last forward pass: outputs and saved state per node index, in execution order.
     var outputs: [Tensor?] = []
     var saved: [Saved?] = []
@@ -94,6 +110,7 @@ public final class Engine: @unchecked Sendable {
     /// `fuseReluIntoPools`, no Winograd convolutions): `verify` checks each node's own kernel that way.
     public init(graph: ModelGraph, weights: [String: Tensor], dropoutSeed: UInt64 = 0, fuse: Bool = true) throws(EngineError) {
         self.graph = graph
+        fuses = fuse
         let entries = graph.stateDict()
         var missing: [String] = [], wrong: [String] = []
         for e in entries {
@@ -119,7 +136,12 @@ public final class Engine: @unchecked Sendable {
         auxLossWeight = Float(graph.source.auxLossWeight)
         col = Tensor(zeros: [1])
         plan = graph.nodes.map(makePlan)
-        if fuse { fuseReluIntoPools() } else { for i in plan.indices { plan[i].conv?.winograd = false } }
+        if fuse {
+            fuseReluIntoPools()
+            inferencePlan = planEvalFusions()
+        } else {
+            for i in plan.indices { plan[i].conv?.winograd = false }
+        }
         let colCount = plan.compactMap { $0.conv?.colCount }.max() ?? 1
         // Refuse a run that cannot fit before allocating it (the weights are already counted:
         // they are mapped). Forward keeps every output and backward adds one gradient per output.
@@ -190,7 +212,14 @@ public final class Engine: @unchecked Sendable {
         guard let old = state[key] else { throw EngineError("\(graph.name) has no parameter or buffer '\(key)'") }
         guard old.count == t.count else { throw EngineError("\(key) has shape \(old.shape), got \(t.shape)") }
         old.data.update(from: t.data, count: t.count)
+        weightsChanged()
     }
+
+    /// Tells the engine that parameters or buffers were written in place (through `state`'s
+    /// storage) outside a training step: the eval fast path folds batch norms into convolutions
+    /// once per change of the weights, and a train-mode forward, `backward` and `setState` say so
+    /// by themselves.
+    public func weightsChanged() { weightGeneration &+= 1 }
 
     /// The auxiliary heads' outputs of the last training-mode forward pass, by head module path
     /// (`aux1`, `aux2`, `AuxLogits`).

@@ -25,6 +25,41 @@ public final class TensorStorage: @unchecked Sendable {
     deinit { free(pointer); TensorMemory.allocated(-max(count, 1) * 4) }
 }
 
+/// Storage of freed activations, handed out again for the next allocation of the same size: the
+/// eval fast path's activation arena (Engine.forwardInference). The engine installs its pool on
+/// the calling thread for the length of a pass (`with`), so every `Tensor(uninitialized:)` a
+/// kernel makes there takes a recycled block, and returns each activation whose storage nothing
+/// else holds once its last consumer has run. After the first pass of a shape, a pass allocates
+/// nothing: no page faults, no zero-filling by the kernel, no munmap.
+final class StoragePool: @unchecked Sendable {
+    private var free: [Int: [TensorStorage]] = [:]
+
+    func take(_ count: Int) -> TensorStorage? { free[count]?.popLast() }
+
+    /// Keeps `storage` for reuse when nothing else refers to it (a view, the caller's tensor).
+    func recycle(_ storage: inout TensorStorage) {
+        if isKnownUniquelyReferenced(&storage) { free[storage.count, default: []].append(storage) }
+    }
+
+    /// Runs `body` with this pool serving the calling thread's uninitialised allocations.
+    func with<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+        let previous = pthread_getspecific(Self.key)
+        pthread_setspecific(Self.key, Unmanaged.passUnretained(self).toOpaque())
+        defer { pthread_setspecific(Self.key, previous) }
+        return try body()
+    }
+
+    /// The pool installed on the calling thread, if any.
+    static var current: StoragePool? {
+        pthread_getspecific(key).map { Unmanaged<StoragePool>.fromOpaque($0).takeUnretainedValue() }
+    }
+    static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        return k
+    }()
+}
+
 /// Live and peak bytes of all tensor storage in the process (for memory benchmarks).
 public enum TensorMemory {
     static let counters = Mutex<(live: Int, peak: Int)>((0, 0))
@@ -50,9 +85,11 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// Uninitialised memory, for kernel outputs that write every element.
+    /// Inside an eval fast-path pass, a recycled block of the same size (`StoragePool`).
     init(uninitialized shape: [Int]) {
         self.shape = shape
-        storage = TensorStorage(count: shape.reduce(1, *), zeroed: false)
+        let count = shape.reduce(1, *)
+        storage = StoragePool.current?.take(count) ?? TensorStorage(count: count, zeroed: false)
     }
 
     public init(shape: [Int], values: [Float]) {

@@ -62,12 +62,22 @@ public struct ModuleEntry: Sendable {
     public var ownParameters: [TensorSpec] = []
     /// Where each of `ownParameters` is declared (its `Parameter(...)` line).
     public var ownParameterLocations: [SourceLocation] = []
+    /// Elements of the leaf's parameters and buffers (its spec's; `ownParameters` not included),
+    /// summed once by the builder: the analysis reads them for every module.
+    public internal(set) var elements = ElementCounts()
+    public struct ElementCounts: Sendable {
+        public var parameters = 0
+        public var buffers = 0
+        /// Of `buffers`, those stored as int64 (`num_batches_tracked`).
+        public var int64Buffers = 0
+    }
     /// 0 for the root model.
     public var depth: Int
     public var location: SourceLocation
 
-    public init(index: Int, path: String, name: String, className: String, layer: Layer?, parent: Int?, depth: Int, location: SourceLocation) {
-        self.index = index; self.path = path; self.name = name; self.className = className; self.layer = layer; self.spec = layer?.spec
+    /// `spec` is `layer?.spec` when the caller has it boxed already.
+    public init(index: Int, path: String, name: String, className: String, layer: Layer?, spec: (any LayerSpec)? = nil, parent: Int?, depth: Int, location: SourceLocation) {
+        self.index = index; self.path = path; self.name = name; self.className = className; self.layer = layer; self.spec = spec ?? layer?.spec
         self.parent = parent; self.depth = depth; self.location = location
     }
 

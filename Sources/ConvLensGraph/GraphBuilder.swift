@@ -32,7 +32,8 @@ public enum GraphBuilder {
         }
         let graph = ModelGraph(name: file.name, className: file.className, source: file, arguments: args, inputShape: shape,
                                nodes: b.nodes, modules: b.modules, output: out, auxOutputs: aux, trainingProblem: b.trainingProblem)
-        try GraphLimits.checkTotals(graph)
+        try GraphLimits.checkTotals(graph, parameterElements: b.parameterElements,
+                                    parameterProblem: b.parameterProblem.map { b.modules[$0] })
         return graph
     }
 
@@ -78,7 +79,7 @@ private struct Context {
     var prefix: String        // module path prefix, "" or "layer1.0."
     var owner: Int            // module index that owns this body
     var env: Environment
-    var scope: [Int]          // enclosing containers (root excluded)
+    var scope: [Int]          // enclosing containers (root excluded); set when a body runs (callModule)
     var trainOnly: Bool
 }
 
@@ -90,7 +91,13 @@ private struct Builder {
     /// Indexed by module index (nil for leaves and the root).
     var bodies: [(body: [Statement], ctx: Context, registered: [String: Int], isSequential: Bool)?] = [nil]
 
-    init(file: ZooFile) { self.file = file }
+    /// The file's blocks with their signatures, built once rather than per instance.
+    let blocks: [String: (BlockDef, Signature)]
+
+    init(file: ZooFile) {
+        self.file = file
+        blocks = file.blocks.mapValues { ($0, Signature($0.params.map { ($0.name, $0.defaultValue) })) }
+    }
 
     func path(_ ctx: Context, _ name: String) -> String { ctx.prefix + name }
 
@@ -107,6 +114,7 @@ private struct Builder {
     }
 
     func resolve(_ v: ZooValue, _ ctx: Context, at loc: SourceLocation, module: String) throws(ZooError) -> ZooValue {
+        guard v.needsResolving else { return v }         // a literal (most arguments): no copy of its tuple
         switch v {
         case .ident(let n):
             guard let r = ctx.env[n] else { throw ZooError(.unknownParameter, "unknown name '\(n)'", at: loc, module: module) }
@@ -168,6 +176,7 @@ private struct Builder {
                         throw ZooError(.syntax, "'\(st.name)' is defined twice in the same body", at: st.nameLocation, module: p)
                     }
                     if let problem = GraphLimits.tooLarge(t.shape, "parameter '\(st.name)'") { throw ZooError(.shape, problem, at: st.calleeLocation, module: p) }
+                    countParameter(t.shape, module: ctx.owner)
                     modules[ctx.owner].ownParameters.append(TensorSpec(st.name, t.shape))
                     modules[ctx.owner].ownParameterLocations.append(st.nameLocation)
                 }
@@ -182,7 +191,7 @@ private struct Builder {
             if callee == "Sequential" {
                 modules.append(ModuleEntry(index: idx, path: p, name: st.name, className: st.sequentialClass ?? "Sequential", layer: nil, parent: ctx.owner, depth: depth, location: loc))
                 modules[ctx.owner].children.append(idx)
-                let inner = Context(prefix: p + ".", owner: idx, env: ctx.env, scope: ctx.scope + [idx], trainOnly: false)
+                let inner = Context(prefix: p + ".", owner: idx, env: ctx.env, scope: [], trainOnly: false)
                 for child in st.children ?? [] where child.form != .define || child.inputs != nil {
                     throw ZooError(.syntax, "Sequential children are modules written 'name = Type(...)' and take no '<-' inputs", at: child.nameLocation, module: p + "." + child.name)
                 }
@@ -192,20 +201,29 @@ private struct Builder {
                 let args = try bindArguments(st, entry.signature, ctx, module: p)
                 let layer: Layer
                 do { layer = try entry.make(args) } catch { throw ZooError(error.kind, error.message, at: st.calleeLocation, module: p) }
-                for t in layer.spec.parameters + layer.spec.buffers {
-                    if let problem = GraphLimits.tooLarge(t.shape, "\(layer.className) \(t.name)") { throw ZooError(.shape, problem, at: st.calleeLocation, module: p) }
+                let spec = layer.spec        // boxed once, kept by the module and its nodes
+                var elements = ModuleEntry.ElementCounts()
+                for (tensors, isBuffer) in [(spec.parameters, false), (spec.buffers, true)] {
+                    for t in tensors {
+                        if let problem = GraphLimits.tooLarge(t.shape, "\(layer.className) \(t.name)") { throw ZooError(.shape, problem, at: st.calleeLocation, module: p) }
+                        countParameter(t.shape, module: idx)
+                        let n = t.count
+                        if !isBuffer { elements.parameters += n; continue }
+                        elements.buffers += n
+                        if t.name == "num_batches_tracked" { elements.int64Buffers += n }
+                    }
                 }
-                modules.append(ModuleEntry(index: idx, path: p, name: st.name, className: layer.className, layer: layer, parent: ctx.owner, depth: depth, location: loc))
+                modules.append(ModuleEntry(index: idx, path: p, name: st.name, className: layer.className, layer: layer, spec: spec, parent: ctx.owner, depth: depth, location: loc))
+                modules[idx].elements = elements
                 modules[ctx.owner].children.append(idx)
-            } else if let block = file.blocks[callee] {
+            } else if let (block, sig) = blocks[callee] {
                 guard depth < 64 else { throw ZooError(.syntax, "blocks nest too deeply (is '\(callee)' recursive?)", at: st.calleeLocation, module: p) }
-                let sig = Signature(block.params.map { ($0.name, $0.defaultValue) })
                 let bound = try bindArguments(st, sig, ctx, module: p)
                 modules.append(ModuleEntry(index: idx, path: p, name: st.name, className: block.className, layer: nil, parent: ctx.owner, depth: depth, location: loc))
                 modules[ctx.owner].children.append(idx)
                 var env = ctx.env
                 for (k, v) in bound { env.bind(k, v) }
-                let inner = Context(prefix: p + ".", owner: idx, env: env, scope: ctx.scope + [idx], trainOnly: false)
+                let inner = Context(prefix: p + ".", owner: idx, env: env, scope: [], trainOnly: false)
                 let reg = try register(block.body, inner, depth: depth + 1)
                 setBody(idx, (block.body, inner, reg, false))
             } else if callee.first?.isUppercase == true && !callee.contains(".") {
@@ -307,7 +325,8 @@ private struct Builder {
         }
         var c = bctx
         c.trainOnly = ctx.trainOnly
-        c.scope = ctx.scope + [m]
+        c.scope = ctx.scope
+        c.scope.append(m)
         if isSeq {
             // A Sequential's children are exactly the modules its body registered (conditions were
             // evaluated then, in the same environment), in order.
@@ -338,11 +357,21 @@ private struct Builder {
         let idx = nodes.count
         let node = GraphNode(index: idx, name: name, kind: kind, layer: layer, spec: spec, inputs: inputs, inputShapes: shapes, outputShape: out,
                              module: module, scope: ctx.scope, trainOnly: ctx.trainOnly, location: location)
-        if let p = GraphLimits.countProblem(node) { throw ZooError(.shape, p, at: location, module: name) }
         nodes.append(node)
         return idx
     }
 
     var inputShape: [Int] = []
     var trainingProblem: ZooError?
+    /// Elements of every parameter and buffer registered so far, and the first module at which
+    /// that sum passed `Checked.maxTotalElements` (GraphLimits.checkTotals reports it).
+    var parameterElements = 0
+    var parameterProblem: Int?
+
+    /// Adds one tensor (already checked ≤ 2^40 elements) to the model's total.
+    mutating func countParameter(_ shape: [Int], module: Int) {
+        guard parameterProblem == nil else { return }       // stop adding (and never overflow) once past the limit
+        parameterElements += shape.reduce(1, *)
+        if parameterElements > Checked.maxTotalElements { parameterProblem = module }
+    }
 }

@@ -3,10 +3,11 @@ import Foundation
 /// The graph builder's checks that every count the views derive fits in an Int (see `Checked`).
 enum GraphLimits {
     /// Why a tensor of this shape cannot be handled, or nil.
-    static func tooLarge(_ shape: [Int], _ what: String) -> String? {
+    /// `what` is spelled only when the check fails (the builder calls this for every tensor).
+    static func tooLarge(_ shape: [Int], _ what: @autoclosure () -> String) -> String? {
         guard let n = Checked.product(shape), n <= Checked.maxElements else {
             let approx = shape.reduce(1.0) { $0 * Double($1) }
-            return "\(what) \(ShapeCheck.fmt(shape)) would hold \(approx.formatted3) elements, more than ConvLens handles (2^40, a 4 TiB float32 tensor)"
+            return "\(what()) \(ShapeCheck.fmt(shape)) would hold \(approx.formatted3) elements, more than ConvLens handles (2^40, a 4 TiB float32 tensor)"
         }
         return nil
     }
@@ -15,42 +16,34 @@ enum GraphLimits {
     static func fits(_ v: Int) -> Bool { v >= 0 && v < Checked.maxCount }
     static func fits(_ v: Double) -> Bool { v.isFinite && v >= 0 && v < Double(Checked.maxCount) }
 
-    /// Why a call's MACs or operation counts (either mode) overflow, or nil. The kinds compute them
-    /// with `Checked.satMul`/`satAdd`, so an overflow shows as a saturated value here.
-    static func countProblem(_ n: GraphNode) -> String? {
-        for training in [false, true] {
-            let c = n.call(training: training)
-            let m = n.spec.macs(c), o = n.spec.operations(c)
-            guard fits(m), fits(o.flops), fits(o.fvcore), fits(o.thop), fits(o.ptflopsModule), fits(o.ptflopsFunctional) else {
-                return "\(n.layer.className)'s operation count for input \(ShapeCheck.fmt(n.inputShapes.first ?? [])) overflows (more than 2^62)"
-            }
+    /// Why one call's MACs or operation counts (in this mode) overflow, or nil. The kinds compute
+    /// them with `Checked.satMul`/`satAdd`, so an overflow shows as a saturated value here.
+    static func countProblem(_ n: GraphNode, macs m: Int, _ o: OperationCounts) -> String? {
+        guard fits(m), fits(o.flops), fits(o.fvcore), fits(o.thop), fits(o.ptflopsModule), fits(o.ptflopsFunctional) else {
+            return "\(n.layer.className)'s operation count for input \(ShapeCheck.fmt(n.inputShapes.first ?? [])) overflows (more than 2^62)"
         }
         return nil
     }
 
-    /// The graph's totals (elements of all tensors, MACs, operation counts) stay below the limits, so
-    /// the analyzer's, the summary's and the diagram's sums fit; the error names the node where a
-    /// total passes its limit.
-    static func checkTotals(_ g: ModelGraph) throws(ZooError) {
-        var elements = g.inputShape.reduce(1, *)
-        // Every module's parameters and buffers (≤ 2^40 each, checked when registered); no keys are
-        // built (stateDict() would spell every key, most of this check's cost).
-        for m in g.modules {
-            var shapes = m.ownParameters.map(\.shape)
-            if let spec = m.spec { shapes += spec.parameters.map(\.shape) + spec.buffers.map(\.shape) }
-            for shape in shapes {
-                elements += shape.reduce(1, *)
-                if elements > Checked.maxTotalElements {
-                    throw ZooError(.shape, "the model's parameters and buffers hold more than 2^56 elements together, more than ConvLens handles", at: m.location, module: m.path)
-                }
-            }
+    /// Every node's counts in both modes fit, and the graph's totals (elements of all tensors, MACs,
+    /// operation counts) stay below the limits, so the analyzer's, the summary's and the diagram's
+    /// sums fit; the error names the node where a count or a total passes its limit.
+    /// `parameterElements` is the elements of every parameter and buffer (≤ 2^40 each), summed by
+    /// the builder as it registered them; `parameterProblem` the module where that sum passed 2^56.
+    static func checkTotals(_ g: ModelGraph, parameterElements: Int, parameterProblem: ModuleEntry?) throws(ZooError) {
+        if let m = parameterProblem {
+            throw ZooError(.shape, "the model's parameters and buffers hold more than 2^56 elements together, more than ConvLens handles", at: m.location, module: m.path)
         }
+        var elements = g.inputShape.reduce(1, *) + parameterElements
         var macs = 0, flops = 0, fvcore = 0
         var thop = 0.0, ptflops = 0.0
         for n in g.nodes {
-            let c = n.call(training: true), o = n.spec.operations(c)
+            let eval = n.call(training: false), e = n.spec.operations(eval)
+            if let p = countProblem(n, macs: n.spec.macs(eval), e) { throw ZooError(.shape, p, at: n.location, module: n.name) }
+            let c = n.call(training: true), o = n.spec.operations(c), m = n.spec.macs(c)
+            if let p = countProblem(n, macs: m, o) { throw ZooError(.shape, p, at: n.location, module: n.name) }
             elements += n.outputShape.reduce(1, *)
-            macs += n.spec.macs(c); flops += o.flops; fvcore += o.fvcore
+            macs += m; flops += o.flops; fvcore += o.fvcore
             thop += o.thop; ptflops += o.ptflopsModule + o.ptflopsFunctional
             if elements > Checked.maxTotalElements {
                 throw ZooError(.shape, "the model's tensors up to here hold more than 2^56 elements together, more than ConvLens handles", at: n.location, module: n.name)

@@ -55,7 +55,10 @@ public enum Registry {
         if let text = embeddedText(model) {
             return try ZooParser.parse(text, file: "zoo/\(model).zoo")
         }
-        if isONNX(model) { return try ZooParser.parse(try importONNX(model, input: input).zooText, file: model) }
+        if isONNX(model) {
+            let imported = try ZooParser.parse(try importONNX(model, input: input).zooText, file: model)
+            return recognize(imported)?.file ?? imported
+        }
         let looksLikePath = model.contains("/") || model.hasSuffix(".zoo")
         guard looksLikePath || FileManager.default.fileExists(atPath: model) else {
             throw ZooError(.io, "unknown model '\(model)': not in the registry (\(names.joined(separator: ", "))) and not a file")

@@ -34,6 +34,16 @@ public enum ZooValue: Sendable, Hashable, CustomStringConvertible {
 
     var operandText: String { if case .expr(let op, _) = self, op != "neg", op != "sqrt" { return "(\(description))" }; return description }
 
+    /// Whether the value names a parameter or holds an expression (anywhere inside a tuple):
+    /// only then does the builder resolve it against an environment.
+    var needsResolving: Bool {
+        switch self {
+        case .ident, .expr: return true
+        case .tuple(let vs): return vs.contains { $0.needsResolving }
+        case .int, .float, .bool, .string, .null: return false
+        }
+    }
+
     public var intValue: Int? { if case .int(let v) = self { return v }; return nil }
     public var boolValue: Bool? { if case .bool(let v) = self { return v }; return nil }
     public var doubleValue: Double? {

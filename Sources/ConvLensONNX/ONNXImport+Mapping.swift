@@ -176,7 +176,13 @@ extension ImportBuilder {
     }
 
     mutating func layerNorm(_ n: NodeProto) throws(ONNXError) {
-        let (x, xs) = try tensor(n, 0)
+        // torchvision's LayerNorm2d: permute to channels-last, normalise over C, permute back.
+        var channelsLast: (source: Ref, shape: [Int], permute: NodeProto)? = nil
+        if case .pending(.channelsLast(let src, let srcShape, let t), _)? = values[n.input[0]], axis(n, rank: 4, default: -1) == 3 {
+            channelsLast = (src, srcShape, t)
+        }
+        let x: Ref, xs: [Int]
+        if let c = channelsLast { (x, xs) = (c.source, [c.shape[0], c.shape[2], c.shape[3], c.shape[1]]) } else { (x, xs) = try tensor(n, 0) }
         let a = axis(n, rank: xs.count, default: -1)
         guard a >= 1, a < xs.count else { throw fail(n, "normalises from axis \(a) of \(xs)") }
         let normalized = Array(xs[a...])
@@ -190,6 +196,9 @@ extension ImportBuilder {
                               baseName: "layer_norm", inputs: [x], shape: xs, node: n)
         call.params = [("weight", scale.reshaped(normalized))] + (bias.map { [("bias", $0.reshaped(normalized))] } ?? [])
         call.fixedPath = modulePath(fromParameter: n, index: 1)
+        if let c = channelsLast {
+            return try define(n, .pending(.channelsLastNorm(source: c.source, sourceShape: c.shape, permute: c.permute, norm: call), xs))
+        }
         let r = emit(call)
         try define(n, .tensor(r, xs))
     }
@@ -227,6 +236,18 @@ extension ImportBuilder {
         try define(n, .tensor(r, out))
     }
 
+    /// The local name of a constant that is a module's own parameter by its name
+    /// (`features.1.0.layer_scale` → `layer_scale`; an initializer, or the Identity of one that
+    /// the exporter shared between modules), or nil for the exporters' own names (`val_11`,
+    /// `/features/…/Constant_output_0`, `onnx::Mul_12`).
+    func ownParameterName(_ name: String) -> String? {
+        guard !name.contains("/"), !name.contains(":"), let dot = name.lastIndex(of: "."), dot != name.startIndex else { return nil }
+        let local = String(name[name.index(after: dot)...])
+        guard let first = local.first, first.isLetter || first == "_", local.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }),
+              !["weight", "bias", "running_mean", "running_var"].contains(local) else { return nil }
+        return local
+    }
+
     mutating func arithmetic(_ n: NodeProto) throws(ONNXError) {
         let op = n.opType
         let a = try value(n, 0), c = try value(n, 1)
@@ -257,6 +278,14 @@ extension ImportBuilder {
             return try define(n, .tensor(r, s))
         case ("Mul", .tensor(let x, let s), _) where near(c, 0.5):
             return try define(n, .pending(.gelu(source: x, step: 5, node: n), s))
+        // …or ½ · (1 + erf(x / √2)) first, then x times that (the dynamo exporter's order).
+        case ("Mul", .pending(.gelu(let x, 3, let st), let s), _) where near(c, 0.5),
+             ("Mul", _, .pending(.gelu(let x, 3, let st), let s)) where near(a, 0.5):
+            return try define(n, .pending(.gelu(source: x, step: 6, node: st), s))
+        case ("Mul", .tensor(let y, _), .pending(.gelu(let x, 6, _), let s)) where x == y,
+             ("Mul", .pending(.gelu(let x, 6, _), let s), .tensor(let y, _)) where x == y:
+            let r = emit(MappedCall(module: "GELU()", functional: nil, baseName: "gelu", inputs: [x], shape: s, node: n))
+            return try define(n, .tensor(r, s))
         case ("Mul", .pending(.gelu(let x, 5, _), let s), .pending(.gelu(let y, 3, _), _)) where x == y,
              ("Mul", .pending(.gelu(let y, 3, _), _), .pending(.gelu(let x, 5, _), let s)) where x == y:
             let r = emit(MappedCall(module: "GELU()", functional: nil, baseName: "gelu", inputs: [x], shape: s, node: n))
@@ -268,6 +297,21 @@ extension ImportBuilder {
             let r = try emitLinear(mm, source: x, weight: w, transposed: false, bias: bias.reshaped([bias.count]), shape: s)
             return try define(n, .tensor(r, s))
         default: break
+        }
+        // A product with a tensor the module owns (ConvNeXt's layer_scale): a Parameter and a mul.
+        if op == "Mul" {
+            for (k, other) in [(0, 1), (1, 0)] {
+                guard case .constant(let t) = (k == 0 ? a : c), t.count > 1, let local = ownParameterName(n.input[k]) else { continue }
+                let (x, xs) = try tensor(n, other)
+                guard let out = ConstantMath.broadcast(xs, t.dims), out == xs else { throw fail(n, "multiplies \(xs) by a parameter of shape \(t.dims) that does not broadcast to it") }
+                var p = MappedCall(module: nil, functional: "Parameter(\(t.dims.map(String.init).joined(separator: ", ")))", baseName: local,
+                                   inputs: [], shape: t.dims, node: n)
+                p.params = [("", t)]
+                p.ownParameter = true
+                let pr = emit(p)
+                let r = emit(MappedCall(module: nil, functional: "mul", baseName: "mul", inputs: k == 0 ? [pr, x] : [x, pr], shape: out, node: n))
+                return try define(n, .tensor(r, out))
+            }
         }
         if case .constant = a { throw fail(n, "\(op) of a constant and a computed tensor is not a ConvLens layer") }
         if case .constant = c { throw fail(n, "\(op) of a computed tensor and a constant is not a ConvLens layer") }
@@ -338,8 +382,24 @@ extension ImportBuilder {
             where vs.count == 5 && srcShape.count == 4 && perm == [0, 2, 1, 3, 4]
                 && [vs[0], vs[1] * vs[2], vs[3], vs[4]] == srcShape:
             try define(n, .pending(.shuffled(source: src, sourceShape: srcShape, groups: vs[1]), out))
+        case .tensor(let x, let xs) where xs.count == 4 && perm == [0, 2, 3, 1] && readers[n.output[0]] == 1:
+            try define(n, .pending(.channelsLast(source: x, sourceShape: xs, node: n), out))
+        case .pending(.channelsLastNorm(let src, let srcShape, let permute, var norm), _)
+            where perm == [0, 3, 1, 2] && scope(of: n) == scope(of: norm.node) && scope(of: permute) == scope(of: norm.node):
+            // One module (LayerNorm2d): the permutes are its own, not Permute modules beside it.
+            norm.module = norm.module.map { "LayerNorm2d" + $0.dropFirst("LayerNorm".count) }
+            norm.baseName = "layer_norm2d"
+            norm.inputs = [src]
+            norm.shape = srcShape
+            try define(n, .tensor(emit(norm), srcShape))
+        case .constant(let t) where t.dims.count == 2 && perm == [1, 0]:
+            // A Linear's weight the exporter left as W and transposes for MatMul.
+            let (rows, cols) = (t.dims[0], t.dims[1]), v = t.floats
+            var out = [Float](repeating: 0, count: v.count)
+            for i in 0..<rows { for j in 0..<cols { out[j * rows + i] = v[i * cols + j] } }
+            try define(n, .constant(ONNXTensorData(dims: [cols, rows], values: .float(out))))
         case .constant:
-            throw fail(n, "transposing a constant is not supported")
+            throw fail(n, "transposing a constant other than a matrix is not supported")
         default:
             let (x, _) = try tensor(n, 0)
             let dims = "[\(perm.map(String.init).joined(separator: ", "))]"

@@ -17,6 +17,13 @@ extension ONNXImport {
             try b.define(n, .constant(.ints(dims.map(Int64.init))))
         },
         "Gather": { b, n throws(ONNXError) in
+            // The dynamo exporter's as_strided: a computed tensor flattened, then gathered back in
+            // order (0, 1, 2, …) into a shape: a view of the tensor, not a new layer.
+            if case .pending(.view(let src, let srcShape, let view), let vs)? = b.values[n.input[0]], vs.count == 1,
+               let idx = try? b.constant(n, 1, what: "indices"), idx.count == vs[0], idx.int64s.elementsAreCounting {
+                try b.define(n, srcShape == idx.dims ? .tensor(src, srcShape) : .pending(.view(source: src, sourceShape: srcShape, node: view), idx.dims))
+                return
+            }
             let data = try b.constant(n, 0, what: "data")
             let idx = try b.constant(n, 1, what: "indices")
             let axis = b.axis(n, rank: data.dims.count, default: 0)
@@ -181,4 +188,9 @@ extension ONNXImport {
         "Split": { b, n throws(ONNXError) in try b.split(n) },
         "Slice": { b, n throws(ONNXError) in try b.slice(n) },
     ]
+}
+
+extension Array where Element == Int64 {
+    /// 0, 1, 2, … in order.
+    var elementsAreCounting: Bool { enumerated().allSatisfy { Int64($0.offset) == $0.element } }
 }

@@ -35,6 +35,8 @@ struct ModuleTree {
     var firstCallOfModule: [String: Int] = [:]
     /// Children in registration order per container, when ConvLens's export recorded them.
     var registration: [String: Registered] = [:]
+    /// Each call's module path from its parameter's name, as `place` settled it.
+    var fixedPaths: [String?] = []
 
     init(builder: ImportBuilder) { b = builder; registration = Self.registration(builder.model) }
 
@@ -141,11 +143,27 @@ struct ModuleTree {
                 scopes.append([])
             }
         }
+        // A parameter's name gives its module, unless the exporter shared one initializer between
+        // modules whose values happen to be equal (onnxscript deduplicates: with torchvision's
+        // default initialisation every BatchNorm2d's weight is ones): a later call with another
+        // module's parameter, whose node metadata names a module of its own, is that module.
+        var fixedPaths = calls.map(\.fixedPath)
+        if dynamo {
+            var claimed = Set<String>()
+            for i in calls.indices {
+                guard let p = fixedPaths[i] else { continue }
+                if claimed.contains(p), let own = scopes[i].last, own != p, !scopes[i].contains(p), !Self.ancestors(p).contains(own) {
+                    fixedPaths[i] = own
+                }
+                claimed.insert(fixedPaths[i]!)
+            }
+        }
+        self.fixedPaths = fixedPaths
         // A scope is a leaf module when it holds one kind of call and nothing nested.
         var innermost: [String: [Int]] = [:]
         var nested = Set<String>()
         for (i, c) in calls.enumerated() {
-            if let p = c.fixedPath {
+            if let p = fixedPaths[i] {
                 nested.formUnion(Self.ancestors(p))
                 nested.insert(p)
             } else if let s = scopes[i].last {
@@ -159,11 +177,11 @@ struct ModuleTree {
             var consumers: [Int: [Int]] = [:]
             for (j, c) in calls.enumerated() { for r in c.inputs where r >= 0 { consumers[r, default: []].append(j) } }
             func chain(_ j: Int) -> [String] {
-                if let p = calls[j].fixedPath { return Self.ancestors(p) }
+                if let p = fixedPaths[j] { return Self.ancestors(p) }
                 if let last = scopes[j].last, !nested.contains(last), innermost[last]?.contains(j) == true { return Array(scopes[j].dropLast()) }
                 return scopes[j]
             }
-            for i in calls.indices.reversed() where !hasScope[i] && calls[i].fixedPath == nil {
+            for i in calls.indices.reversed() where !hasScope[i] && fixedPaths[i] == nil {
                 let siblings = calls.indices.filter { calls[$0].node.name == calls[i].node.name && calls[$0].node.opType == calls[i].node.opType }
                 let readers = siblings.flatMap { consumers[$0] ?? [] }
                 guard let first = readers.first else { continue }
@@ -180,7 +198,7 @@ struct ModuleTree {
         var madeUp: [String] = []
         var generated: [String: Int] = [:]
         for (i, c) in calls.enumerated() {
-            if let p = c.fixedPath { placements.append(.module(p)); continue }
+            if let p = fixedPaths[i] { placements.append(.module(p)); continue }
             if let s = scopes[i].last, !nested.contains(s), let group = innermost[s], c.module != nil,
                group.allSatisfy({ calls[$0].module == c.module }) {
                 placements.append(.module(s))
@@ -276,6 +294,20 @@ struct ModuleTree {
         return out
     }
 
+    /// Whether a container's first step reads exactly its external tensors `ext` (in order) and no
+    /// later step reads any of them.
+    func readsAllAtOnce(_ c: TreeContainer, _ ext: [Ref]) -> Bool {
+        guard case .call(let first)? = c.items.first, b.calls[first].inputs == ext else { return false }
+        let outside = Set(ext)
+        func reads(_ item: TreeItem) -> Bool {
+            switch item {
+            case .call(let i): return b.calls[i].inputs.contains { outside.contains($0) }
+            case .container(let sub): return sub.items.contains(where: reads)
+            }
+        }
+        return !c.items.dropFirst().contains(where: reads)
+    }
+
     func local(_ path: String, in container: String) -> String {
         container.isEmpty ? path : String(path.dropFirst(container.count + 1))
     }
@@ -283,7 +315,11 @@ struct ModuleTree {
     // MARK: zoo text
 
     /// The body lines of a container (unindented), and whether it is a plain Sequential.
-    mutating func body(_ c: TreeContainer, input: Ref?, output: Ref) throws(ONNXError) -> (lines: [String], sequential: Bool) {
+    /// `inputs` are the tensors it reads from outside: one (`$in`), or several when its first step
+    /// reads all of them at once and nothing else does (DenseNet's `_DenseLayer`: `torch.cat(inputs, 1)`),
+    /// which a zoo block writes `<- $in`.
+    mutating func body(_ c: TreeContainer, inputs bodyInputs: [Ref], output: Ref) throws(ONNXError) -> (lines: [String], sequential: Bool) {
+        let input = bodyInputs.count == 1 ? bodyInputs[0] : nil
         var names: [Ref: String] = [:]
         var used = Set<String>()
         for item in c.items {
@@ -339,20 +375,27 @@ struct ModuleTree {
                 case .functional:
                     sequential = false
                     var n = call.baseName, j = 0
+                    if call.ownParameter {
+                        // Its name is its state_dict key's last part: it cannot be renamed.
+                        guard !used.contains(n) else { throw fail(call, "parameter '\(n)' of '\(c.path)' has a name already used there") }
+                    }
                     while used.contains(n) { j += 1; n = "\(call.baseName)_\(j)" }
                     used.insert(n)
                     name = n
                     text = " = " + (call.functional ?? "")
+                    if call.ownParameter, let (_, data) = call.params.first {
+                        tensors.append(ImportedTensor(name: c.path.isEmpty ? n : c.path + "." + n, dims: data.dims, floats: data.floats))
+                    }
                 }
             case .container(let sub):
                 name = local(sub.path, in: c.path)
                 let ext = externalInputs(sub)
-                guard ext.count <= 1, let subOut = outputOf(item) else {
+                guard ext.count <= 1 || readsAllAtOnce(sub, ext), let subOut = outputOf(item) else {
                     let first = produced(sub).min() ?? 0
-                    throw fail(b.calls[first], "module '\(sub.path)' takes \(ext.count) tensors from outside; ConvLens blocks take one")
+                    throw fail(b.calls[first], "module '\(sub.path)' takes \(ext.count) tensors from outside, and not all at once in its first step; ConvLens blocks take one, or several as one list")
                 }
                 inputs = ext
-                let (subLines, subSeq) = try body(sub, input: ext.first, output: subOut)
+                let (subLines, subSeq) = try body(sub, inputs: ext, output: subOut)
                 let cls = classes[sub.path]
                 let indented = subLines.joined(separator: "\n").split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
                 if subSeq && !subLines.isEmpty {
@@ -385,11 +428,13 @@ struct ModuleTree {
             if name != String(k) { sequential = false }
             // Inputs: earlier lines of this body by name, or `$in` for the container's input.
             var refs: [String] = []
-            for r in inputs {
+            if bodyInputs.count > 1, inputs == bodyInputs {
+                refs = ["$in"]          // the block's inputs, all at once
+            } else { for r in inputs {
                 if let n = names[r] { refs.append(n) } else if r == input { refs.append("$in") } else {
                     throw fail(b.calls[max(r, 0)], "its output is used by '\(c.path.isEmpty ? "the model" : c.path)' from inside another module; ConvLens modules return one tensor, their last")
                 }
-            }
+            } }
             var arrow = ""
             if inputs != [previous].compactMap({ $0 }) || inputs.isEmpty {
                 arrow = " <- " + refs.joined(separator: ", ")
@@ -420,7 +465,7 @@ struct ModuleTree {
         self.classesCall = classesCall
         place()
         let root = try buildTree()
-        let (lines, _) = try body(root, input: -1, output: output)
+        let (lines, _) = try body(root, inputs: [-1], output: output)
         return (blocks.map(\.text).joined(separator: "\n\n"), lines.joined(separator: "\n"), rootClass)
     }
 }

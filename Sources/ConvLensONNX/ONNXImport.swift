@@ -73,10 +73,16 @@ enum Pending {
     case shuffled(source: Ref, sourceShape: [Int], groups: Int)
     /// MatMul by a constant [in, out] (a Linear when a bias Add follows, or none does).
     case matmul(source: Ref, weight: ONNXTensorData, node: NodeProto)
-    /// Steps of GELU's Erf form: 1 x/√2, 2 erf(x/√2), 3 1 + erf(x/√2), 4 x·(1 + erf(x/√2)), 5 x·½.
+    /// Steps of GELU's Erf form: 1 x/√2, 2 erf(x/√2), 3 1 + erf(x/√2), 4 x·(1 + erf(x/√2)), 5 x·½,
+    /// 6 ½·(1 + erf(x/√2)).
     case gelu(source: Ref, step: Int, node: NodeProto)
     /// The first half of an adaptive average pool with uneven bins, A_H · X ([N, C, OH, W]).
     case adaptiveRows(source: Ref, sourceShape: [Int], node: NodeProto)
+    /// Transpose of N×C×H×W to N×H×W×C: LayerNorm2d's first step, or a Permute.
+    case channelsLast(source: Ref, sourceShape: [Int], node: NodeProto)
+    /// A LayerNorm over C of such a transpose: LayerNorm2d when the transpose back follows in the
+    /// same module, else a Permute and a LayerNorm.
+    case channelsLastNorm(source: Ref, sourceShape: [Int], permute: NodeProto, norm: MappedCall)
 }
 
 /// One mapped call: a ConvLens layer kind with its inputs, output shape and parameters.
@@ -94,6 +100,9 @@ struct MappedCall {
     var params: [(String, ONNXTensorData)] = []
     /// The module path recovered from parameter names (`features.0.0` from `features.0.0.weight`).
     var fixedPath: String? = nil
+    /// A tensor the enclosing module owns itself (ConvNeXt's `layer_scale`): a `Parameter` line
+    /// named `baseName` whose values are `params[0]`.
+    var ownParameter = false
     /// The output count a classifier's last layer takes from `num_classes`, and the text in
     /// `module` that holds it.
     var classesArgument: (value: Int, text: String)? = nil
@@ -260,7 +269,21 @@ struct ImportBuilder {
             throw fail(consumer, "its input is step \(step) of an Erf-GELU decomposition started at '\(node.name)' that is not completed")
         case .adaptiveRows(_, _, let node):
             throw fail(consumer, "its input is the row half (A_H · X) of an adaptive average pool started at '\(node.name)' whose column half is missing")
+        case .channelsLast(let source, _, let node):
+            return emit(MappedCall(module: "Permute([0, 2, 3, 1])", functional: "torch.permute([0, 2, 3, 1])", baseName: "permute",
+                                   inputs: [source], shape: shape, node: node))
+        case .channelsLastNorm(let source, let sourceShape, let permute, var norm):
+            norm.inputs = [try materialize(.channelsLast(source: source, sourceShape: sourceShape, node: permute), shape: shape, consumer: consumer)]
+            return emit(norm)
         }
+    }
+
+    /// The module a node sits in, as the file says (a legacy name's path, dynamo's scope
+    /// metadata), or nil when it does not say.
+    func scope(of node: NodeProto) -> String? {
+        if let s = node.meta("pkg.torch.onnx.name_scopes") { return ModuleTree.pythonList(s).dropLast().joined(separator: "/") }
+        if node.name.hasPrefix("/"), let slash = node.name.lastIndex(of: "/") { return String(node.name[..<slash]) }
+        return nil
     }
 
     mutating func emit(_ call: MappedCall) -> Ref {

@@ -60,7 +60,7 @@ extension Compare {
             var s = "| " + headers.prefix(cols).joined(separator: " | ") + " |\n"
             s += "|" + (0..<cols).map { $0 <= 1 ? " --- |" : " ---: |" }.joined() + "\n"
             for r in rows { s += "| " + cells(r).prefix(cols).joined(separator: " | ") + " |\n" }
-            return s + "\n" + notes + "\n"
+            return s + "\n" + notes + (measured ? "\n\n" + latencyDescription.prefix(1).uppercased() + latencyDescription.dropFirst() + "." : "") + "\n"
         case .text:
             let measured = rows.contains { $0.latency_ms != nil }
             let cols = measured ? headers.count : headers.count - 1
@@ -70,7 +70,7 @@ extension Compare {
                 row.enumerated().map { c, v in
                     c <= 1 ? v.padding(toLength: widths[c], withPad: " ", startingAt: 0) : String(repeating: " ", count: widths[c] - v.count) + v
                 }.joined(separator: "  ")
-            }.joined(separator: "\n") + "\n"
+            }.joined(separator: "\n") + "\n" + (measured ? latencyDescription + "\n" : "")
         }
     }
 }

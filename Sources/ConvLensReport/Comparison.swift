@@ -10,6 +10,10 @@ public struct ModelComparison: Sendable, Codable, Equatable {
         /// Milliseconds per image, engine forward in eval mode, median of the runs.
         public var batch1: Double
         public var batch8: Double
+        /// Which engine ran: `Compare.latencyEngine` (the eval fast path). Optional for files written before it was recorded.
+        public var engine: String?
+        /// ConvLens's threads during the measurement.
+        public var threads: Int?
     }
     public var name: String
     /// The zoo file's `meta family` (torchvision's family: ResNet, EfficientNet, …).
@@ -139,6 +143,15 @@ public enum Compare {
         return out
     }
 
+    /// The engine `--measure` times: built with `fuse: true` and run with `retainForBackward: false`,
+    /// which is the eval fast path (Sources/ConvLensEngine/InferencePlan.swift).
+    public static let latencyEngine = "ConvLens eval fast path (batch norm folded, fused conv epilogues, Winograd)"
+
+    /// One line naming what `--measure` timed: engine, threads, batches, statistic.
+    public static var latencyDescription: String {
+        "latency: \(latencyEngine), \(BLAS.threads) thread\(BLAS.threads == 1 ? "" : "s"), batch 1 and batch 8, ms per image, median of 7 after 3 warm-ups"
+    }
+
     /// Forward latency per image on this machine (eval, batch 1 and 8), median of 7 after 3 warm-ups.
     static func latency(_ g: ModelGraph) throws -> ModelComparison.Latency {
         func perImage(_ batch: Int) throws -> Double {
@@ -155,6 +168,6 @@ public enum Compare {
             }
             return times.sorted()[3]
         }
-        return .init(batch1: try perImage(1), batch8: try perImage(8))
+        return .init(batch1: try perImage(1), batch8: try perImage(8), engine: latencyEngine, threads: BLAS.threads)
     }
 }

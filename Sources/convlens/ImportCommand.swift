@@ -29,7 +29,13 @@ struct ImportCommand: ParsableCommand {
             guard Registry.isONNX(file) else { throw ZooError(.badArgument, "'\(file)' is not an .onnx file") }
             let shape: [Int]? = try input.map { s throws(ZooError) in try Registry.parseShape(s) }
             let imported = try Registry.importONNX(file, input: shape)
-            let zoo = try ZooParser.parse(imported.zooText, file: output)
+            var zooText = imported.zooText, notes = imported.notes
+            let plain = try ZooParser.parse(zooText, file: output)
+            if let (name, recognised) = Registry.recognize(plain), let text = Registry.recognizedText(name, as: recognised, from: file) {
+                zooText = text
+                notes = recognised.meta.filter { $0.key.hasPrefix("import_note") }.compactMap { $0.value.stringValue }
+            }
+            let zoo = try ZooParser.parse(zooText, file: output)
             let graph = try GraphBuilder.build(zoo, overrides: [], input: nil)
             let weightsPath = String(output.dropLast(4)) + ".safetensors"
             var st = SafeTensors(file: weightsPath)
@@ -38,8 +44,8 @@ struct ImportCommand: ParsableCommand {
             }
             _ = try Engine(graph: graph, weights: try Engine.stateDict(st))   // the weights fit the model exactly
             try st.write(to: weightsPath)
-            try AtomicFile.write(Array(imported.zooText.utf8), to: output)
-            for n in imported.notes { FileHandle.standardError.write(Data("convlens: note: \(n)\n".utf8)) }
+            try AtomicFile.write(Array(zooText.utf8), to: output)
+            for n in notes { FileHandle.standardError.write(Data("convlens: note: \(n)\n".utf8)) }
             print("\(file) → \(output) (\(graph.nodes.count) nodes), \(weightsPath) (\(st.names.count) tensors)")
         }
     }

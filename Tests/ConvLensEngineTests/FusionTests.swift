@@ -1,4 +1,5 @@
 import ConvLensGraph
+import Foundation
 import Testing
 @testable import ConvLensEngine
 
@@ -113,6 +114,7 @@ struct WinogradTests {
     @Test(arguments: [
         (32, 32, 1, true, [2, 32, 14, 14]), (48, 40, 1, false, [3, 48, 9, 11]), (32, 64, 0, true, [1, 32, 7, 20]),
         (64, 32, 2, true, [2, 64, 5, 6]), (32, 32, 1, true, [4, 32, 56, 34]), (40, 36, 1, true, [1, 40, 3, 3]), (512, 64, 1, true, [5, 512, 7, 7]), (64, 64, 1, false, [6, 64, 8, 8]),
+        (48, 192, 1, false, [2, 48, 16, 16]), (192, 48, 1, true, [1, 192, 16, 16]), (96, 256, 1, false, [2, 96, 14, 14]),
     ])
     func winogradEqualsDirect(_ c: (Int, Int, Int, Bool, [Int])) throws {
         let (cin, cout, pad, bias, shape) = c
@@ -135,5 +137,85 @@ struct WinogradTests {
         #expect(!(0..<y1.count).contains { y1[$0].isNaN })
         let err = relativeError(y1, y2)
         #expect(err < 1e-5, "relative error \(err)")
+    }
+}
+
+/// The eval-mode fast path (InferencePlan.swift: batch norms folded into convolutions, residual
+/// adds and activations in the convolution epilogue, Winograd where it applies, recycled
+/// activations) against the direct kernels of a `fuse: false` engine: logits within 1e-5 relative,
+/// for one builder of every family at a small input. Weights are hash_init, whose running
+/// statistics (variance 0.75–1.25, mean ±0.1, γ 1 ± 0.1, β ±0.1) make every folded batch norm do
+/// real work. (Not `Verify.weights`: its calibration leaves EfficientNetV2-S chaotic — an input
+/// change of 1e-6 moves its logits by 56% on the direct kernels alone — so no rounding-level
+/// comparison means anything there.) Every family with a batch norm, an add or an activation
+/// after a convolution must have fused something (ConvNet's and LeNet's ReLUs go to their max
+/// pools; ConvNeXt's convolutions are followed by permutes and layer norms).
+struct InferencePlanTests {
+    @Test(arguments: [("convnet", [4, 1, 28, 28]), ("lenet5", [3, 1, 32, 32]), ("alexnet", [2, 3, 64, 64]), ("vgg11_bn", [2, 3, 64, 64]),
+                      ("resnet18", [2, 3, 64, 64]), ("resnet50", [2, 3, 64, 64]), ("googlenet", [2, 3, 64, 64]), ("inception_v3", [2, 3, 160, 160]),
+                      ("squeezenet1_1", [2, 3, 48, 48]), ("densenet121", [2, 3, 64, 64]), ("resnext50_32x4d", [2, 3, 64, 64]),
+                      ("wide_resnet50_2", [2, 3, 64, 64]), ("shufflenet_v2_x0_5", [2, 3, 64, 64]), ("mnasnet0_5", [2, 3, 64, 64]),
+                      ("mobilenet_v2", [2, 3, 64, 64]), ("mobilenet_v3_small", [2, 3, 64, 64]), ("efficientnet_b0", [2, 3, 64, 64]),
+                      ("efficientnet_v2_s", [2, 3, 64, 64]), ("regnet_y_400mf", [2, 3, 64, 64]), ("regnet_x_400mf", [2, 3, 64, 64]),
+                      ("convnext_tiny", [2, 3, 64, 64])])
+    func fastPathMatchesDirectKernels(_ c: (String, [Int])) throws {
+        let graph = try Registry.graph(c.0, input: c.1)
+        let weights = HashInit.stateDict(graph)
+        let fast = try Engine(graph: graph, weights: weights)
+        let direct = try Engine(graph: graph, weights: weights, fuse: false)
+        let fuses = fast.inferencePlan.chains.values.contains { $0.last != $0.conv }
+        #expect(fuses == !["convnet", "lenet5", "convnext_tiny"].contains(c.0), "\(c.0): the fast path fused \(fuses ? "something" : "nothing")")
+        #expect(direct.inferencePlan.chains.isEmpty)
+        let x = HashInit.input(shape: c.1)
+        for i in 0..<x.count where i % 3 == 0 { x[i] -= 1.5 }
+        let want = try direct.forward(x, training: false, retainForBackward: false).copy()
+        let got = try fast.forward(x, training: false, retainForBackward: false).copy()
+        let err = relativeError(got, want)
+        #expect(err < 1e-5, "\(c.0): fast path vs direct kernels, relative error \(err)")
+        // The same engine again (folded weights reused) gives the same logits, and after its
+        // weights change (`setState`: every batch norm's γ halved) it refolds them.
+        #expect(try fast.forward(x, training: false, retainForBackward: false).values == got.values)
+        for key in fast.parameterKeys where key.hasSuffix(".weight") && fast.state[String(key.dropLast(6)) + "running_var"] != nil {
+            let halved = fast.state[key]!.copy()
+            for i in 0..<halved.count { halved[i] *= 0.5 }
+            try fast.setState(key, halved)     // the weights are shared: `direct` sees the change too
+        }
+        let after = relativeError(try fast.forward(x, training: false, retainForBackward: false), try direct.forward(x, training: false, retainForBackward: false))
+        #expect(after < 1e-5, "\(c.0): after a train-mode pass, relative error \(after)")
+    }
+
+    /// What ResNet18's plan fuses: every convolution takes its batch norm; the second of each
+    /// block also the add (or the downsample's convolution, which runs after it, does) and the ReLU.
+    @Test func resnet18Plan() throws {
+        let graph = try Registry.graph("resnet18", input: [1, 3, 64, 64])
+        let e = try Engine(graph: graph, weights: .hash)
+        let convs = graph.nodes.filter { if case .conv2d = $0.layer { return true } else { return false } }
+        #expect(e.inferencePlan.chains.count == convs.count)
+        #expect(e.inferencePlan.chains.values.allSatisfy { $0.batchNorm != nil })
+        #expect(e.inferencePlan.chains.values.filter { $0.add != nil }.count == 8)
+        #expect(e.inferencePlan.chains.values.filter { $0.add != nil && $0.activation != nil }.count == 8)
+        // conv1 → bn1 → relu → maxpool: the pool keeps applying the ReLU.
+        let stem = e.inferencePlan.chains[convs[0].index]!
+        #expect(stem.activation == nil && stem.batchNorm == stem.last && e.plan.contains { $0.reluFusedIntoPool })
+    }
+}
+
+/// The fast path's eight-lane exp (VectorMath.swift) against Foundation.exp: within 2 ulps
+/// (relative 2.4e-7) wherever the result is a normal float, +inf above the range, NaN kept.
+struct VectorExpTests {
+    @Test func matchesFoundationExp() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x < 88.7 {
+            let v = vexp(SIMD8<Float>(repeating: x) + SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7) * 1e-3)
+            for l in 0..<8 {
+                let xi = x + Float(l) * 1e-3, want = Foundation.exp(xi)
+                worst = max(worst, abs(v[l] - want) / want)
+            }
+            x += 0.0137
+        }
+        #expect(worst < 2.4e-7, "vexp: worst relative error \(worst)")
+        let edge = vexp(SIMD8<Float>(100, -100, .nan, 0, 1, -1, 88, -87))
+        #expect(edge[0] == .infinity && edge[1] == 0 && edge[2].isNaN && edge[3] == 1)
     }
 }

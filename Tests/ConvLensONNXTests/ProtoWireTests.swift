@@ -1,3 +1,4 @@
+import ConvLensGraph
 import ConvLensONNX
 import Foundation
 import Testing
@@ -108,7 +109,7 @@ struct ProtoWireTests {
     @Test func mutatedFilesNeverTrap() throws {
         let path = Self.onnxDir.appending(path: "convnet.legacy.onnx").path
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        var rng = SplitMix(seed: 0x0A11_0D0E)
+        var rng = SplitMix64(state: 0x0A11_0D0E)
         var decoded = 0, rejected = 0
         for _ in 0..<600 {
             var b = original
@@ -136,15 +137,3 @@ struct ProtoWireTests {
     }
 }
 
-/// SplitMix64: the fuzz test's seeded generator.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -60,6 +60,22 @@ import TestSupport
         #expect(m["latency_ms"] is NSNull)
     }
 
+    /// `--measure` times the eval fast path and says so: `latency_ms` keeps `batch1` and `batch8`
+    /// (ms per image, which other tools read) and names the engine and thread count; the text
+    /// table says the same under it.
+    @Test func measuredLatencyNamesEngineThreadsAndBatches() throws {
+        let rows = try Compare.rows(models: ["convnet"], runsDirectory: "/nonexistent", measure: true)
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(try Compare.render(rows, format: .json).utf8)) as? [String: Any])
+        let latency = try #require((doc["models"] as? [[String: Any]])?.first?["latency_ms"] as? [String: Any])
+        let (b1, b8) = (try #require(latency["batch1"] as? Double), try #require(latency["batch8"] as? Double))
+        #expect(b1 > 0 && b8 > 0)
+        #expect(latency["engine"] as? String == Compare.latencyEngine)
+        let threads = try #require(latency["threads"] as? Int)
+        #expect(threads >= 1)
+        let text = try Compare.render(rows, format: .text)
+        #expect(text.contains("eval fast path") && text.contains("\(threads) thread") && text.contains("batch 1 and batch 8"))
+    }
+
     @Test func committedReportsAreCurrent() throws {
         let reports = Paths.packageRoot.appending(path: "reports")
         let artifacts = try Report.textArtifacts(runsDirectory: reports.appending(path: "runs").path)

@@ -1,3 +1,4 @@
+import ConvLensGraph
 import Foundation
 
 /// A small seeded mutation fuzzer (AFL-style byte and token mutations), for the fuzz suites: each
@@ -20,21 +21,14 @@ public struct Fuzz {
         "1e308", "1e-308", "nan", "inf", "-inf", "0.0", "3.5e38", "1e300",
     ]
 
-    var state: UInt64
+    var generator: SplitMix64
     public let target: String
     public init(target: String, seed: UInt64 = Fuzz.seed) {
         self.target = target
-        state = seed &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: target.utf8.reduce(5381) { ($0 &* 33) &+ Int($1) })
+        generator = SplitMix64(state: seed &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: target.utf8.reduce(5381) { ($0 &* 33) &+ Int($1) }))
     }
 
-    /// SplitMix64.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { generator.next() }
     public mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
     public mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
 

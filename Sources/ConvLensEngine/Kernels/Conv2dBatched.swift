@@ -7,7 +7,8 @@ import Foundation
 
 /// y[N, OC, OH, OW] = conv(x, weight) + bias, B images per sgemm and group. Returns the MACs performed.
 func conv2dForwardBatched(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                          _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>, parallel: Bool = true) -> Int {
+                          _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>, parallel: Bool = true,
+                          epilogue: ConvEpilogue = .none) -> Int {
     var macs = 0
     let chw = g.c * g.h * g.w, ochw = g.oc * g.ohw
     for start in stride(from: 0, to: g.n, by: g.imagesPerGEMM) {
@@ -27,6 +28,7 @@ func conv2dForwardBatched(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<F
                 for o in 0..<g.ocg {
                     let dst = yj + o * g.ohw, src = out + o * ld + j * g.ohw
                     if let bias { let bv = bias[grp * g.ocg + o]; for p in 0..<g.ohw { dst[p] = src[p] + bv } } else { dst.update(from: src, count: g.ohw) }
+                    if !epilogue.isNone { epilogue.apply(y, image: start + j, channel: grp * g.ocg + o, g, range: 0..<g.ohw) }
                 }
             }
         }

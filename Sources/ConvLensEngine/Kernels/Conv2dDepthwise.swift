@@ -253,7 +253,8 @@ func zeroRow(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
 /// geometries, the (image, group) pairs split over ConvLens's threads. `col` holds g.colCount
 /// floats. Returns the multiply-accumulates (N·OC·OH·OW·K).
 func directConvForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                       _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) -> Int {
+                       _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>,
+                       epilogue: ConvEpilogue = .none) -> Int {
     let l = DirectLayout(g), share = g.directShareCount
     l.taps.withUnsafeBufferPointer { taps in
         let taps = taps.baseAddress!
@@ -281,6 +282,7 @@ func directConvForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
                             copyRow(yo + oy * g.ow, run, g.ow, spill: (g.oh - oy) * g.ow >= 8)
                         }
                     }
+                    if !epilogue.isNone { epilogue.apply(y, image: n, channel: o, g, range: 0..<g.ohw) }
                 }
             }
         }

@@ -174,21 +174,23 @@ func col2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g
 
 /// y[N, OC, OH, OW] = conv(x[N, C, H, W], weight[OC, CG, KH, KW]) + bias[OC]: depthwise and
 /// narrow grouped geometries (`usesDirect`) by the direct kernels, the others by im2col + GEMM.
-/// `col` holds at least g.colCount floats. Returns the multiply-accumulates performed.
+/// `col` holds at least g.colCount floats. `epilogue` (the eval fast path's residual add and
+/// activation) is applied to each output element after the bias. Returns the multiply-accumulates performed.
 @discardableResult
 func conv2dForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                   _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) -> Int {
-    if g.usesDirect { return directConvForward(y, x, weight, bias, g, col: col) }
-    if g.splitsBatch { return conv2dForwardSplit(y, x, weight, bias, g, col: col) }
-    return conv2dForwardImages(y, x, weight, bias, g, col: col, parallel: true)
+                   _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue = .none) -> Int {
+    if g.usesDirect { return directConvForward(y, x, weight, bias, g, col: col, epilogue: epilogue) }
+    if g.splitsBatch { return conv2dForwardSplit(y, x, weight, bias, g, col: col, epilogue: epilogue) }
+    return conv2dForwardImages(y, x, weight, bias, g, col: col, parallel: true, epilogue: epilogue)
 }
 
 /// The im2col + GEMM forward pass over all of g's images on the calling thread (any geometry,
 /// `usesDirect` ones too: tests compare the direct kernels with it); `parallel` lets im2col use two threads.
 func conv2dForwardImages(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                         _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>, parallel: Bool) -> Int {
-    if g.winograd { return conv2dForwardWinograd(y, x, weight, bias, g, col: col, parallel: parallel) }
-    if g.imagesPerGEMM > 1 { return conv2dForwardBatched(y, x, weight, bias, g, col: col, parallel: parallel) }
+                         _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>, parallel: Bool,
+                         epilogue: ConvEpilogue = .none) -> Int {
+    if g.winograd { return conv2dForwardWinograd(y, x, weight, bias, g, col: col, parallel: parallel, epilogue: epilogue) }
+    if g.imagesPerGEMM > 1 { return conv2dForwardBatched(y, x, weight, bias, g, col: col, parallel: parallel, epilogue: epilogue) }
     var macs = 0
     for n in 0..<g.n {
         for grp in 0..<g.groups {
@@ -206,11 +208,15 @@ func conv2dForwardImages(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Fl
             }
             macs += g.ocg * g.ohw * g.k
         }
-        if let bias {
-            for o in 0..<g.oc {
-                let yo = y + (n * g.oc + o) * g.ohw, bv = bias[o]
-                for p in 0..<g.ohw { yo[p] += bv }
+        if bias != nil || !epilogue.isNone {
+            // Over the output channels, on every core when the GEMMs were (a batch of one).
+            let finish = { (channels: Range<Int>) in
+                for o in channels {
+                    if let bias { let yo = y + (n * g.oc + o) * g.ohw, bv = bias[o]; for p in 0..<g.ohw { yo[p] += bv } }
+                    if !epilogue.isNone { epilogue.apply(y, image: n, channel: o, g, range: 0..<g.ohw) }
+                }
             }
+            if parallel { parallelChunks(g.oc, work: g.oc * g.ohw, finish) } else { finish(0..<g.oc) }
         }
     }
     return macs

@@ -31,7 +31,8 @@ extension ConvGeometry {
 /// y = conv(x, weight) + bias with each part of the batch on its own thread; OpenBLAS runs one
 /// thread per call. `col` holds g.colCount floats. Returns the MACs.
 func conv2dForwardSplit(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                        _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) -> Int {
+                        _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>,
+                        epilogue: ConvEpilogue = .none) -> Int {
     let share = g.partColCount
     let addrs = (y: Int(bitPattern: y), x: Int(bitPattern: x), w: Int(bitPattern: weight),
                  b: Int(bitPattern: bias), col: Int(bitPattern: col))
@@ -41,7 +42,8 @@ func conv2dForwardSplit(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Flo
         _ = conv2dForwardImages(UnsafeMutablePointer<Float>(bitPattern: addrs.y)! + r.lowerBound * g.oc * g.ohw,
                                 UnsafePointer<Float>(bitPattern: addrs.x)! + r.lowerBound * g.c * g.h * g.w,
                                 UnsafePointer<Float>(bitPattern: addrs.w)!, UnsafePointer<Float>(bitPattern: addrs.b),
-                                g.images(r), col: UnsafeMutablePointer<Float>(bitPattern: addrs.col)! + t * share, parallel: false)
+                                g.images(r), col: UnsafeMutablePointer<Float>(bitPattern: addrs.col)! + t * share, parallel: false,
+                                epilogue: epilogue.images(from: r.lowerBound, g))
     }
     return g.macs
 }

@@ -72,17 +72,22 @@ func winogradFilters(_ u: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<F
 /// the GEMMs use every core (a batch of one); otherwise the caller's thread does everything.
 /// Returns the multiply-accumulates of the direct convolution it stands for (the model's MACs).
 func conv2dForwardWinograd(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                           _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>, parallel: Bool) -> Int {
+                           _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>, parallel: Bool,
+                           epilogue: ConvEpilogue = .none) -> Int {
     let (c, oc, tw, th) = (g.c, g.oc, g.tilesAcross, g.tilesDown)
     let wp = g.winogradPaddedWidth, hp = 2 * th + 2, padded = c * hp * wp
     let band = g.winogradBandRows, group = g.winogradImages
-    let xpad = col, u = xpad + group * padded
-    let v = u + 16 * oc * c, m = v + 16 * c * group * band * tw
+    let xpad = col, uScratch = xpad + group * padded
+    let v = uScratch + 16 * oc * c, m = v + 16 * c * group * band * tw
     // With `parallel` (a batch of one) the transforms split over channels too, not only the GEMMs.
     func chunks(_ count: Int, _ body: (Range<Int>) -> Void) {
         if parallel { parallelChunks(count, work: 1 << 16, body) } else { body(0..<count) }
     }
-    chunks(oc) { winogradFilters(u, weight, oc: oc, c: c, outputs: $0) }
+    let u: UnsafePointer<Float>
+    if let cached = epilogue.transformedFilters { u = cached } else {
+        chunks(oc) { winogradFilters(uScratch, weight, oc: oc, c: c, outputs: $0) }
+        u = UnsafePointer(uScratch)
+    }
     xpad.update(repeating: 0, count: group * padded)
     for n0 in stride(from: 0, to: g.n, by: group) {
         let images = min(group, g.n - n0)
@@ -108,7 +113,7 @@ func conv2dForwardWinograd(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<
             chunks(oc) { outputs in
                 for j in 0..<images {
                     winogradOutput(y + (n0 + j) * oc * g.ohw, m + j * perImage, bias, oc: oc, oh: g.oh, ow: g.ow, tw: tw, ty0: ty0, rows: rows,
-                                   ld: tiles, outputs: outputs)
+                                   ld: tiles, outputs: outputs, epilogue: epilogue.images(from: n0 + j, g), g: g)
                 }
             }
         }
@@ -158,7 +163,8 @@ func winogradInput(_ v: UnsafeMutablePointer<Float>, _ xpad: UnsafePointer<Float
 /// Aᵀ = [1 1 1 0; 0 1 −1 −1]. Loads of a row's last group may read up to 7 floats past the band
 /// (the scratch has room), never past the buffer.
 func winogradOutput(_ y: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
-                    oc: Int, oh: Int, ow: Int, tw: Int, ty0: Int, rows: Int, ld: Int, outputs: Range<Int>? = nil) {
+                    oc: Int, oh: Int, ow: Int, tw: Int, ty0: Int, rows: Int, ld: Int, outputs: Range<Int>? = nil,
+                    epilogue: ConvEpilogue = .none, g: ConvGeometry? = nil) {
     typealias V8 = SIMD8<Float>
     let plane = oc * ld
     for o in outputs ?? 0..<oc {
@@ -193,5 +199,7 @@ func winogradOutput(_ y: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>,
                 t += 8
             }
         }
+        // The band's output rows of this channel, still in cache: the epilogue (image 0 of `y`).
+        if let g, !epilogue.isNone { epilogue.apply(y, image: 0, channel: o, g, range: (2 * ty0 * ow)..<(min(oh, 2 * (ty0 + rows)) * ow)) }
     }
 }

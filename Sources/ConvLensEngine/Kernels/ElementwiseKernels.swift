@@ -2,9 +2,13 @@ import Foundation
 
 // Elementwise and structural kernels. Legend: E elements.
 
+/// ReLU of one element (the ReLU node's kernel and the convolution epilogue share it).
+@inline(__always)
+func reluValue(_ x: Float) -> Float { x > 0 ? x : 0 }
+
 /// y[E] = max(x, 0).
 func reluForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count { y[i] = x[i] > 0 ? x[i] : 0 }
+    for i in 0..<count { y[i] = reluValue(x[i]) }
 }
 
 /// dx[E] += dy where y > 0 (torch's threshold_backward on the output).
