@@ -133,6 +133,10 @@ public protocol LayerSpec: Sendable, Hashable {
     /// module constructor or the forward expression (plain torch, with any helper class the kind
     /// needs), or `.unsupported` when torch has no equivalent.
     static func pytorch(_ call: PyTorchCall) -> PyTorchSpelling
+    /// How ONNX (opset 18, eval mode) writes this call, for `convlens export --format onnx`: the
+    /// nodes, their attributes and any constants beyond the state_dict (`ONNXSpelling.swift`), or
+    /// `.unsupported` when ONNX cannot express it.
+    func onnx(_ call: ONNXCall) -> ONNXSpelling
 }
 
 /// The closed set of layer kinds the zoo can use. Adding a kind: one case here, its type in

@@ -118,7 +118,13 @@ public enum ONNXFile {
             raw.withUnsafeBytes { p in (0..<count).map { T(littleEndian: p.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self)) } }
         }
         switch type {
-        case .float: return .float(load(UInt32.self).map { Float(bitPattern: $0) })
+        case .float:
+            // Little-endian float32 is the machine's layout: one copy (a VGG16 file is 138 M values).
+            guard 1.littleEndian == 1 else { return .float(load(UInt32.self).map { Float(bitPattern: $0) }) }
+            return .float([Float](unsafeUninitializedCapacity: count) { buffer, n in
+                raw.withUnsafeBytes { src in UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: src[..<(count * 4)])) }
+                n = count
+            })
         case .double: return .double(load(UInt64.self).map { Double(bitPattern: $0) })
         case .int64: return .int64(load(Int64.self))
         case .int32: return .int64(load(Int32.self).map(Int64.init))

@@ -62,6 +62,48 @@ extension ImportBuilder {
 
     // MARK: layers
 
+    /// A module ConvLens's export kept as an identity node in eval mode (Dropout, StochasticDepth,
+    /// Identity), from the zoo constructor its `pkg.convlens.module` metadata names.
+    mutating func keptModule(_ n: NodeProto, module: String, base: String) throws(ONNXError) {
+        let (x, s) = try tensor(n, 0)
+        let r = emit(MappedCall(module: module, functional: nil, baseName: base, inputs: [x], shape: s, node: n))
+        try define(n, .tensor(r, s))
+    }
+
+    /// AdaptiveAvgPool2d with uneven bins as ConvLens's export writes it: Y = A_H · X · A_Wᵀ,
+    /// two MatMuls by constant averaging matrices whose rows are torch's bins
+    /// [⌊i·n/o⌋, ⌈(i+1)·n/o⌉). Returns false when the node is no step of that pattern.
+    mutating func adaptivePool(_ n: NodeProto) throws(ONNXError) -> Bool {
+        func isAveraging(_ m: ONNXTensorData, outputs o: Int, inputs i: Int, transposed: Bool) -> Bool {
+            guard m.dims == (transposed ? [i, o] : [o, i]) else { return false }
+            let v = m.floats
+            for r in 0..<o {
+                let start = r * i / o, end = ((r + 1) * i + o - 1) / o
+                for c in 0..<i {
+                    let want: Float = c >= start && c < end ? 1 / Float(end - start) : 0
+                    if abs(v[transposed ? c * o + r : r * i + c] - want) > 1e-6 { return false }
+                }
+            }
+            return true
+        }
+        guard n.input.count == 2 else { return false }
+        switch (try value(n, 0), try value(n, 1)) {
+        case (.constant(let a), .tensor(let x, let xs)) where xs.count == 4 && a.dims.count == 2
+            && isAveraging(a, outputs: a.dims[0], inputs: xs[2], transposed: false):
+            try define(n, .pending(.adaptiveRows(source: x, sourceShape: xs, node: n), [xs[0], xs[1], a.dims[0], xs[3]]))
+            return true
+        case (.pending(.adaptiveRows(let x, let xs, _), let s), .constant(let w)) where w.dims.count == 2
+            && isAveraging(w, outputs: w.dims[1], inputs: xs[3], transposed: true):
+            let out = [s[0], s[1], s[2], w.dims[1]]
+            let r = emit(MappedCall(module: "AdaptiveAvgPool2d((\(out[2]), \(out[3])))", functional: "F.adaptive_avg_pool2d((\(out[2]), \(out[3])))",
+                                    baseName: "adaptive_avg_pool2d", inputs: [x], shape: out, node: n))
+            try define(n, .tensor(r, out))
+            return true
+        default:
+            return false
+        }
+    }
+
     mutating func unary(_ n: NodeProto, module: String?, functional: String?, base: String) throws(ONNXError) {
         let (x, s) = try tensor(n, 0)
         let r = emit(MappedCall(module: module, functional: functional, baseName: base, inputs: [x], shape: s, node: n))

@@ -59,13 +59,19 @@ extension ONNXImport {
                 try b.define(n, other)
             }
         },
-        "Identity": { b, n throws(ONNXError) in try b.define(n, try b.value(n, 0)) },
+        "Identity": { b, n throws(ONNXError) in
+            // ConvLens's export writes an eval-mode identity module (StochasticDepth, Identity) as an
+            // Identity node naming its constructor: that is a module again. Any other Identity folds.
+            if let module = n.meta(ONNXImport.moduleKey) { return try b.keptModule(n, module: module, base: "identity") }
+            try b.define(n, try b.value(n, 0))
+        },
         "Dropout": { b, n throws(ONNXError) in
             // Inference: Dropout is the identity (torch's eval mode); its mask output is not supported.
             if n.output.count > 1, !n.output[1].isEmpty { throw b.fail(n, "its mask output is not supported") }
             if b.hasInput(n, 2), case .constant(let t) = try b.value(n, 2), t.scalarValue != 0 {
                 throw b.fail(n, "training_mode = true is not supported (ConvLens imports for inference)")
             }
+            if let module = n.meta(ONNXImport.moduleKey) { return try b.keptModule(n, module: module, base: "dropout") }
             try b.define(n, try b.value(n, 0))
         },
 
@@ -87,6 +93,7 @@ extension ONNXImport {
             try b.define(n, .tensor(r, [xs[0], outF]))
         },
         "MatMul": { b, n throws(ONNXError) in
+            if try b.adaptivePool(n) { return }
             let (x, xs) = try b.tensor(n, 0)
             let w = try b.constant(n, 1, what: "weight (the second operand)")
             guard w.dims.count == 2, xs.last == w.dims[0] else { throw b.fail(n, "multiplies \(xs) by \(w.dims); ConvLens maps MatMul by a constant [in, out] matrix over the last dimension") }

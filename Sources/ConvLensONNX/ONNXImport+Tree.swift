@@ -33,10 +33,31 @@ struct ModuleTree {
     var blockByBody: [String: String] = [:]
     var classesCall: Int? = nil
     var firstCallOfModule: [String: Int] = [:]
+    /// Children in registration order per container, when ConvLens's export recorded them.
+    var registration: [String: Registered] = [:]
     /// Each call's module path from its parameter's name, as `place` settled it.
     var fixedPaths: [String?] = []
 
-    init(builder: ImportBuilder) { b = builder }
+    init(builder: ImportBuilder) { b = builder; registration = Self.registration(builder.model) }
+
+    /// The zoo constructor of module `m`'s first call `i` (its parameters collected on the way).
+    mutating func moduleText(_ i: Int, path m: String) -> String {
+        let call = b.calls[i]
+        firstCallOfModule[m] = i
+        // ConvLens's export names the module's constructor: it says what ONNX cannot.
+        var t = (call.module != nil ? call.node.meta(ONNXImport.moduleKey) : nil) ?? call.module ?? call.functional ?? ""
+        if i == classesCall, let arg = call.classesArgument {
+            t = t.replacingOccurrences(of: arg.text, with: arg.text.replacingOccurrences(of: "\(arg.value)", with: "num_classes"))
+        }
+        for (suffix, data) in call.params {
+            if case .int64(let v) = data.values {
+                tensors.append(ImportedTensor(name: m + "." + suffix, dims: data.dims, floats: [], int64s: v))
+            } else {
+                tensors.append(ImportedTensor(name: m + "." + suffix, dims: data.dims, floats: data.floats))
+            }
+        }
+        return t
+    }
 
     func fail(_ call: MappedCall, _ m: String) -> ONNXError { b.fail(call.node, m) }
 
@@ -308,7 +329,33 @@ struct ModuleTree {
         var lines: [String] = []
         var previous: Ref? = input
         var sequential = true
+        // Registration order (ConvLens's export): before a child is first called, every child
+        // registered before it is declared (`module NAME = …`), and a declared one is later called by name.
+        let registered = registration[c.path] ?? []
+        var declared = Set<String>()
+        func pendingDeclarations(before name: String?) -> [(name: String, uncalled: String?)] {
+            let end = name.flatMap { n in registered.firstIndex { $0.name == n } } ?? (name == nil ? registered.count : 0)
+            return registered[..<end].filter { !declared.contains($0.name) }
+        }
         for (k, item) in c.items.enumerated() {
+            var itemName: String? = nil
+            switch item {
+            case .call(let i): if case .module(let m) = placements[i], firstCallOfModule[m] == nil { itemName = local(m, in: c.path) }
+            case .container(let sub): itemName = local(sub.path, in: c.path)
+            }
+            if let itemName {
+                for r in pendingDeclarations(before: itemName) {
+                    declared.insert(r.name)
+                    if let text = r.uncalled {
+                        lines.append("module \(Self.zooName(r.name)) = \(text)")
+                    } else if let j = c.items.firstIndex(where: { if case .call(let jj) = $0, case .module(let mm) = placements[jj], firstCallOfModule[mm] == nil, local(mm, in: c.path) == r.name { true } else { false } }),
+                              case .call(let jj) = c.items[j], case .module(let mm) = placements[jj] {
+                        lines.append("module \(Self.zooName(r.name)) = \(moduleText(jj, path: mm))")
+                    } else { continue }
+                    sequential = false
+                }
+                declared.insert(itemName)
+            }
             let inputs: [Ref]
             var name: String
             var text: String
@@ -320,19 +367,7 @@ struct ModuleTree {
                 case .module(let m):
                     name = local(m, in: c.path)
                     if firstCallOfModule[m] == nil {
-                        firstCallOfModule[m] = i
-                        var t = call.module ?? call.functional ?? ""
-                        if i == classesCall, let arg = call.classesArgument {
-                            t = t.replacingOccurrences(of: arg.text, with: arg.text.replacingOccurrences(of: "\(arg.value)", with: "num_classes"))
-                        }
-                        text = " = " + t
-                        for (suffix, data) in call.params {
-                            if case .int64(let v) = data.values {
-                                tensors.append(ImportedTensor(name: m + "." + suffix, dims: data.dims, floats: [], int64s: v))
-                            } else {
-                                tensors.append(ImportedTensor(name: m + "." + suffix, dims: data.dims, floats: data.floats))
-                            }
-                        }
+                        text = " = " + moduleText(i, path: m)
                     } else {
                         text = ""
                         sequential = false
@@ -415,6 +450,10 @@ struct ModuleTree {
             }
             lines.append(line)
             previous = outputOf(item)
+        }
+        for r in pendingDeclarations(before: nil) where r.uncalled != nil {
+            lines.append("module \(Self.zooName(r.name)) = \(r.uncalled!)")
+            sequential = false
         }
         guard previous == output else {
             throw fail(b.calls[max(output, 0)], "it computes the output of '\(c.path.isEmpty ? "the model" : c.path)' but is not its last step")

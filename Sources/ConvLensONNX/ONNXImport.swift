@@ -32,6 +32,14 @@ public struct ImportedTensor: Sendable {
 }
 
 public enum ONNXImport {
+    /// ConvLens's own node metadata (`convlens export --format onnx`): the zoo constructor of the
+    /// module a node computes (`ReLU(inplace=True)`), for what ONNX's attributes do not say —
+    /// `inplace`, torch's momentum, a kernel size written as a tuple, eval-mode identities.
+    public static let moduleKey = "pkg.convlens.module"
+    /// ConvLens's model metadata: each container's children in registration order where it differs
+    /// from the call order, or includes children never called (`ONNXImport+Registration.swift`).
+    public static let registrationKey = "pkg.convlens.registration"
+
     /// Imports `path`. `input` fixes the input shape of a file whose input has dynamic dimensions.
     public static func importFile(_ path: String, input: [Int]? = nil) throws(ONNXError) -> ImportedModel {
         let model = try ONNXFile.read(path)
@@ -68,6 +76,8 @@ enum Pending {
     /// Steps of GELU's Erf form: 1 x/√2, 2 erf(x/√2), 3 1 + erf(x/√2), 4 x·(1 + erf(x/√2)), 5 x·½,
     /// 6 ½·(1 + erf(x/√2)).
     case gelu(source: Ref, step: Int, node: NodeProto)
+    /// The first half of an adaptive average pool with uneven bins, A_H · X ([N, C, OH, W]).
+    case adaptiveRows(source: Ref, sourceShape: [Int], node: NodeProto)
     /// Transpose of N×C×H×W to N×H×W×C: LayerNorm2d's first step, or a Permute.
     case channelsLast(source: Ref, sourceShape: [Int], node: NodeProto)
     /// A LayerNorm over C of such a transpose: LayerNorm2d when the transpose back follows in the
@@ -257,6 +267,8 @@ struct ImportBuilder {
             throw fail(consumer, "its input is a Transpose of a 5-D view that is not followed by the channel shuffle's Reshape")
         case .gelu(_, let step, let node):
             throw fail(consumer, "its input is step \(step) of an Erf-GELU decomposition started at '\(node.name)' that is not completed")
+        case .adaptiveRows(_, _, let node):
+            throw fail(consumer, "its input is the row half (A_H · X) of an adaptive average pool started at '\(node.name)' whose column half is missing")
         case .channelsLast(let source, _, let node):
             return emit(MappedCall(module: "Permute([0, 2, 3, 1])", functional: "torch.permute([0, 2, 3, 1])", baseName: "permute",
                                    inputs: [source], shape: shape, node: node))

@@ -53,3 +53,30 @@ public enum SystemPython {
         return Int(r?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 29517
     }
 }
+
+/// The virtual environment `.ci/install-deps` creates with onnx, onnxruntime and numpy from PyPI:
+/// `$CONVLENS_ONNX_VENV`, else /opt/convlens-venv (root) or ~/.local/share/convlens/venv.
+public enum ONNXPython {
+    public static var venv: String {
+        if let v = ProcessInfo.processInfo.environment["CONVLENS_ONNX_VENV"], !v.isEmpty { return v }
+        let candidates = ["/opt/convlens-venv", NSHomeDirectory() + "/.local/share/convlens/venv"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0 + "/bin/python") } ?? (getuid() == 0 ? candidates[0] : candidates[1])
+    }
+    public static var path: String { venv + "/bin/python" }
+
+    /// Why onnx and onnxruntime cannot be imported (nil when they can): the tests fail with this.
+    public static func problem() -> String? {
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            return "\(path) is missing: run .ci/install-deps (it creates \(venv) with onnx and onnxruntime from PyPI)"
+        }
+        guard let r = try? SystemPython.run(["-c", "import onnx, onnxruntime, numpy"], executable: path), r.status == 0 else {
+            return "\(path) cannot import onnx, onnxruntime and numpy: run .ci/install-deps"
+        }
+        return nil
+    }
+
+    /// Runs a Python script under the venv's interpreter.
+    public static func run(_ script: String, _ args: [String]) throws -> ProcessResult {
+        try SystemPython.run(["-c", script] + args, executable: path)
+    }
+}

@@ -139,3 +139,36 @@ extension Activation {
         return .module("nn.\(c.callee)(\(c.argumentList))")
     }
 }
+
+extension Activation {
+    /// ReLU6 is `Clip(x, 0, 6)`; SiLU `x · Sigmoid(x)`; GELU (opset 20 is the first with `Gelu`)
+    /// its Erf form x · ½(1 + erf(x/√2)) as torch's exporters write it, and the tanh form
+    /// ½x(1 + tanh(√(2/π)(x + 0.044715x³))); Hardsigmoid `HardSigmoid(alpha=1/6, beta=1/2)`.
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling {
+        let module = c.repr
+        switch function {
+        case .relu6:
+            return .op("Clip", [.constant("min"), .constant("max")], constants: [.scalar("min", 0), .scalar("max", 6)], module: module)
+        case .silu:
+            return .nodes([ONNXStep("Sigmoid", [.input(0)]), ONNXStep("Mul", [.input(0), .step(0)])], module: module)
+        case .sigmoid: return .op("Sigmoid", module: module)
+        case .tanh: return .op("Tanh", module: module)
+        case .hardswish: return .op("HardSwish", module: module)
+        case .hardsigmoid: return .op("HardSigmoid", [], ["alpha": .float(1.0 / 6), "beta": .float(0.5)], module: module)
+        case .leakyRelu: return .op("LeakyRelu", [], ["alpha": .float(slope)], module: module)
+        case .gelu where approximate == "tanh":
+            let steps = [ONNXStep("Mul", [.input(0), .input(0)]), ONNXStep("Mul", [.step(0), .input(0)]),      // x³
+                         ONNXStep("Mul", [.step(1), .constant("k")]), ONNXStep("Add", [.input(0), .step(2)]),   // x + 0.044715x³
+                         ONNXStep("Mul", [.step(3), .constant("sqrt_2_over_pi")]), ONNXStep("Tanh", [.step(4)]),
+                         ONNXStep("Add", [.step(5), .constant("one")]), ONNXStep("Mul", [.input(0), .step(6)]),
+                         ONNXStep("Mul", [.step(7), .constant("half")])]
+            return .nodes(steps, constants: [.scalar("k", 0.044715), .scalar("sqrt_2_over_pi", (2 / Double.pi).squareRoot()),
+                                             .scalar("one", 1), .scalar("half", 0.5)], module: module)
+        case .gelu:
+            let steps = [ONNXStep("Div", [.input(0), .constant("sqrt2")]), ONNXStep("Erf", [.step(0)]),
+                         ONNXStep("Add", [.step(1), .constant("one")]), ONNXStep("Mul", [.input(0), .step(2)]),
+                         ONNXStep("Mul", [.step(3), .constant("half")])]
+            return .nodes(steps, constants: [.scalar("sqrt2", 2.0.squareRoot()), .scalar("one", 1), .scalar("half", 0.5)], module: module)
+        }
+    }
+}

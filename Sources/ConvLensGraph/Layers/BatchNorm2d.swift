@@ -91,3 +91,23 @@ extension BatchNorm2d {
     /// `nn.BatchNorm2d(…)`, arguments as written.
     public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling { .module("nn.BatchNorm2d(\(c.argumentList))") }
 }
+
+extension BatchNorm2d {
+    /// `BatchNormalization(x, scale, B, mean, var)` in inference mode, not folded into the
+    /// convolution before it (the module stays). ONNX's momentum weighs the running value
+    /// (running·m + batch·(1 − m)), torch's the batch: m = 1 − torch's momentum. Without affine the
+    /// scale and shift are constants 1 and 0.
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling {
+        guard trackRunningStats else {
+            return .unsupported("BatchNorm2d(track_running_stats=False) normalises with batch statistics in eval mode; ONNX's BatchNormalization needs running statistics")
+        }
+        let n = numFeatures
+        var constants: [ONNXConstant] = []
+        let scale: ONNXOperand = affine ? .parameter("weight") : .constant("scale")
+        let shift: ONNXOperand = affine && bias ? .parameter("bias") : .constant("shift")
+        if !affine { constants.append(ONNXConstant("scale", dims: [n], floats: [Float](repeating: 1, count: n))) }
+        if !(affine && bias) { constants.append(ONNXConstant("shift", dims: [n], floats: [Float](repeating: 0, count: n))) }
+        return .op("BatchNormalization", [scale, shift, .parameter("running_mean"), .parameter("running_var")],
+                   ["epsilon": .float(epsValue), "momentum": .float(1 - momentumValue)], constants: constants, module: c.repr)
+    }
+}

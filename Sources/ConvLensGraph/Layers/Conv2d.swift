@@ -129,3 +129,12 @@ extension Conv2d {
     /// `nn.Conv2d(…)`: the zoo's arguments are torch's, as written.
     public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling { .module("nn.Conv2d(\(c.argumentList))") }
 }
+
+extension Conv2d {
+    /// `Conv(x, weight[, bias])` with torch's arguments as attributes.
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling {
+        .op("Conv", bias ? [.parameter("weight"), .parameter("bias")] : [.parameter("weight")],
+            ["kernel_shape": .ints(kernelSize), "strides": .ints(stride), "pads": .ints(onnxPads(padding)), "dilations": .ints(dilation),
+             "group": .int(groups)], module: c.repr)
+    }
+}

@@ -77,3 +77,15 @@ extension Dropout {
         c.isFunction ? .function(c.call("F.dropout", extra: [("training", c.training)])) : .module("nn.Dropout(\(c.argumentList))")
     }
 }
+
+extension ReLU {
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling { .op("Relu", module: c.repr) }
+}
+
+extension Dropout {
+    /// Eval mode: ONNX's `Dropout` without `training_mode` is the identity; the node stays (with
+    /// its ratio) so the module is still there for Netron and for the import.
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling {
+        .op("Dropout", [.constant("ratio")], constants: [.scalar("ratio", probability)], module: c.repr)
+    }
+}

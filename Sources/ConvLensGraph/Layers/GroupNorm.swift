@@ -75,3 +75,29 @@ extension GroupNorm {
     /// `nn.GroupNorm(…)`, arguments as written.
     public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling { .module("nn.GroupNorm(\(c.argumentList))") }
 }
+
+extension GroupNorm {
+    /// Opset 18's GroupNormalization takes one scale per group (per channel only from opset 21),
+    /// so: Reshape to [N, G, rest], InstanceNormalization (unit scale), Reshape back, then the
+    /// per-channel affine as Mul and Add of the [C] parameters viewed as [C, 1, …].
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling {
+        let x = c.x, g = numGroups
+        let ones = [Int](repeating: 1, count: max(x.count - 2, 0))
+        var constants: [ONNXConstant] = [.ints("grouped", [x[0], g, -1]), .ints("shape", x),
+                                         ONNXConstant("unit_scale", dims: [g], floats: [Float](repeating: 1, count: g)),
+                                         ONNXConstant("zero_shift", dims: [g], floats: [Float](repeating: 0, count: g))]
+        var steps = [ONNXStep("Reshape", [.input(0), .constant("grouped")]),
+                     ONNXStep("InstanceNormalization", [.step(0), .constant("unit_scale"), .constant("zero_shift")], ["epsilon": .float(eps.doubleValue ?? 1e-5)]),
+                     ONNXStep("Reshape", [.step(1), .constant("shape")])]
+        if affine {
+            constants.append(.ints("channel_shape", [numChannels] + ones))
+            steps.append(ONNXStep("Reshape", [.parameter("weight"), .constant("channel_shape")]))
+            steps.append(ONNXStep("Mul", [.step(2), .step(3)]))
+            if bias {
+                steps.append(ONNXStep("Reshape", [.parameter("bias"), .constant("channel_shape")]))
+                steps.append(ONNXStep("Add", [.step(4), .step(5)]))
+            }
+        }
+        return .nodes(steps, constants: constants, module: c.repr)
+    }
+}

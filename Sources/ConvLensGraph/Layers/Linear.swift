@@ -74,3 +74,16 @@ extension Linear {
     /// `nn.Linear(…)`, arguments as written.
     public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling { .module("nn.Linear(\(c.argumentList))") }
 }
+
+extension Linear {
+    /// On a 2-D input `Gemm(x, weight, bias, transB=1)`; on more dimensions (ConvNeXt's Linear over
+    /// NHWC channels) `MatMul(x, Transpose(weight))` and `Add(bias)`.
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling {
+        if c.x.count == 2 {
+            return .op("Gemm", bias ? [.parameter("weight"), .parameter("bias")] : [.parameter("weight")], ["transB": .int(1)], module: c.repr)
+        }
+        var steps = [ONNXStep("Transpose", [.parameter("weight")], ["perm": .ints([1, 0])]), ONNXStep("MatMul", [.input(0), .step(0)])]
+        if bias { steps.append(ONNXStep("Add", [.step(1), .parameter("bias")])) }
+        return .nodes(steps, module: c.repr)
+    }
+}

@@ -128,3 +128,23 @@ extension Mul {
             : .unsupported("mul multiplies exactly two named tensors")
     }
 }
+
+extension Concat {
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling {
+        .nodes([ONNXStep("Concat", c.inputShapes.indices.map { .input($0) }, ["axis": .int(dim)])])
+    }
+}
+
+extension Add {
+    /// `Add` of two tensors; more inputs are added left to right, one `Add` each.
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling {
+        var steps = [ONNXStep("Add", [.input(0), .input(1)])]
+        for k in 2..<max(c.inputShapes.count, 2) { steps.append(ONNXStep("Add", [.step(steps.count - 1), .input(k)])) }
+        return .nodes(steps)
+    }
+}
+
+extension Mul {
+    /// `Mul`, numpy broadcasting as ONNX's.
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling { .nodes([ONNXStep("Mul", [.input(0), .input(1)])]) }
+}

@@ -155,3 +155,29 @@ extension Softmax {
         c.isFunction ? .function(c.call("F.softmax")) : .module("nn.Softmax(\(c.argumentList))")
     }
 }
+
+extension LayerNorm {
+    /// `LayerNormalization` over the last dims (opset 17+); LayerNorm2d transposes NCHW to NHWC and
+    /// back around it, as torchvision's forward does. Without affine: scale 1 and no bias.
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling {
+        var constants: [ONNXConstant] = []
+        let n = normalizedShape.reduce(1, *)
+        let scale: ONNXOperand = elementwiseAffine ? .parameter("weight") : .constant("scale")
+        if !elementwiseAffine { constants.append(ONNXConstant("scale", dims: normalizedShape, floats: [Float](repeating: 1, count: n))) }
+        let inputs = [scale] + (elementwiseAffine && bias ? [ONNXOperand.parameter("bias")] : [])
+        let attributes: [String: ONNXAttributeValue] = ["axis": .int(-normalizedShape.count), "epsilon": .float(epsValue)]
+        guard channelsFirst else { return .op("LayerNormalization", inputs, attributes, constants: constants, module: c.repr) }
+        return .nodes([ONNXStep("Transpose", [.input(0)], ["perm": .ints([0, 2, 3, 1])]),
+                       ONNXStep("LayerNormalization", [.step(0)] + inputs, attributes),
+                       ONNXStep("Transpose", [.step(1)], ["perm": .ints([0, 3, 1, 2])])], constants: constants, module: c.repr)
+    }
+}
+
+extension Softmax {
+    /// `Softmax(axis)`; dim=None is torch's implicit choice (`_get_softmax_dim`: 0 for rank 0, 1, 3, else 1).
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling {
+        let r = c.x.count
+        let axis = dim.map { $0 < 0 ? $0 + r : $0 } ?? (r <= 1 || r == 3 ? 0 : 1)
+        return .op("Softmax", [], ["axis": .int(axis)], module: c.repr)
+    }
+}

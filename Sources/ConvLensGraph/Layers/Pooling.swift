@@ -246,3 +246,48 @@ extension AdaptiveAvgPool2d {
         c.isFunction ? .function(c.call("F.adaptive_avg_pool2d")) : .module("nn.AdaptiveAvgPool2d(\(c.argumentList))")
     }
 }
+
+extension MaxPool2d {
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling {
+        .op("MaxPool", [], ["kernel_shape": .ints(kernelSize), "strides": .ints(stride), "pads": .ints(onnxPads(padding)),
+                            "dilations": .ints(dilation), "ceil_mode": .int(ceilMode ? 1 : 0)], module: c.repr)
+    }
+}
+
+extension AvgPool2d {
+    /// `AveragePool`; the module's print leaves out ceil_mode and count_include_pad, so the zoo
+    /// constructor for the import states them.
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling {
+        .op("AveragePool", [], ["kernel_shape": .ints(kernelSize), "strides": .ints(stride), "pads": .ints(onnxPads(padding)),
+                                "ceil_mode": .int(ceilMode ? 1 : 0), "count_include_pad": .int(countIncludePad ? 1 : 0)],
+            module: "AvgPool2d(\(extraRepr), ceil_mode=\(ceilMode ? "True" : "False"), count_include_pad=\(countIncludePad ? "True" : "False"))")
+    }
+}
+
+extension AdaptiveAvgPool2d {
+    /// To 1×1: `GlobalAveragePool`. Bins of equal width (the input a multiple of the output):
+    /// `AveragePool` with kernel = stride = input/output. Otherwise torch's uneven bins as two
+    /// constant averaging matrices, Y = A_H · X · A_Wᵀ (`MatMul` broadcasts over N and C).
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling {
+        let x = c.x
+        let module = c.repr
+        if outputSize == [1, 1] { return .op("GlobalAveragePool", module: module) }
+        if x[2] % outputSize[0] == 0, x[3] % outputSize[1] == 0 {
+            let k = [x[2] / outputSize[0], x[3] / outputSize[1]]
+            return .op("AveragePool", [], ["kernel_shape": .ints(k), "strides": .ints(k)], module: module)
+        }
+        func averaging(_ n: Int, _ o: Int) -> [Float] {        // [o, n]: row i averages bin i
+            var a = [Float](repeating: 0, count: o * n)
+            for (i, (s, e)) in AdaptiveAvgPool2d.bins(input: n, output: o).enumerated() {
+                for j in s..<e { a[i * n + j] = 1 / Float(e - s) }
+            }
+            return a
+        }
+        let ah = averaging(x[2], outputSize[0]), aw = averaging(x[3], outputSize[1])
+        var awT = [Float](repeating: 0, count: aw.count)          // [W, OW]
+        for i in 0..<outputSize[1] { for j in 0..<x[3] { awT[j * outputSize[1] + i] = aw[i * x[3] + j] } }
+        return .nodes([ONNXStep("MatMul", [.constant("rows"), .input(0)]), ONNXStep("MatMul", [.step(0), .constant("columns")])],
+                      constants: [ONNXConstant("rows", dims: [outputSize[0], x[2]], floats: ah),
+                                  ONNXConstant("columns", dims: [x[3], outputSize[1]], floats: awT)], module: module)
+    }
+}

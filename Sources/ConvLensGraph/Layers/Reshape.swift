@@ -256,3 +256,52 @@ extension Mean {
     /// `torch.mean(x, dim=…, keepdim=…)` (torchvision's `x.mean([2, 3])`).
     public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling { .function(c.call("torch.mean")) }
 }
+
+extension Flatten {
+    /// `Flatten(axis=start_dim)` when it flattens to the last dim (ONNX's Flatten always gives 2-D,
+    /// so only from a rank where that is torch's result); otherwise a `Reshape` to the output shape.
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling {
+        let r = c.x.count
+        let s = startDim < 0 ? startDim + r : startDim, e = endDim < 0 ? endDim + r : endDim
+        if e == r - 1, s >= 1, c.outputShape.count == 2 { return .op("Flatten", [], ["axis": .int(s)], module: c.repr) }
+        return .op("Reshape", [.constant("shape")], constants: [.ints("shape", c.outputShape)], module: c.repr)
+    }
+}
+
+extension Identity {
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling { .op("Identity", module: c.repr) }
+}
+
+extension Permute {
+    /// `Transpose(perm=dims)`; the module prints `Permute()`, so the import's constructor states the dims.
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling {
+        .op("Transpose", [], ["perm": .ints(dims)], module: "Permute([\(dims.map(String.init).joined(separator: ", "))])")
+    }
+}
+
+extension Chunk {
+    /// Opset 18's `Split(num_outputs=chunks)` along dim; the call is piece `index`.
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling {
+        let d = dim < 0 ? dim + c.x.count : dim
+        return .nodes([ONNXStep("Split", [.input(0)], ["axis": .int(d), "num_outputs": .int(chunks)], outputs: chunks)],
+                      result: .step(0, output: index))
+    }
+}
+
+extension ChannelShuffle {
+    /// torchvision's view / transpose / view: `Reshape` to [N, g, C/g, H, W], `Transpose(0, 2, 1, 3, 4)`,
+    /// `Reshape` back.
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling {
+        let x = c.x
+        return .nodes([ONNXStep("Reshape", [.input(0), .constant("grouped")]), ONNXStep("Transpose", [.step(0)], ["perm": .ints([0, 2, 1, 3, 4])]),
+                       ONNXStep("Reshape", [.step(1), .constant("shape")])],
+                      constants: [.ints("grouped", [x[0], groups, x[1] / groups, x[2], x[3]]), .ints("shape", x)])
+    }
+}
+
+extension Mean {
+    /// `ReduceMean` with the axes as an input (opset 18).
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling {
+        .op("ReduceMean", [.constant("axes")], ["keepdims": .int(keepdim ? 1 : 0)], constants: [.ints("axes", resolved(c.x.count))])
+    }
+}

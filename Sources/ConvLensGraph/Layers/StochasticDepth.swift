@@ -112,3 +112,14 @@ extension ParameterTensor {
     /// `nn.Parameter(torch.ones(…))` on the enclosing module (its value comes from the weights or an init rule).
     public static func pytorch(_ c: PyTorchCall) -> PyTorchSpelling { .parameter("nn.Parameter(torch.ones(\(c.argumentList)))") }
 }
+
+extension StochasticDepth {
+    /// Eval mode: the identity (ONNX has no stochastic depth); an `Identity` node keeps the module.
+    /// (The print leaves `mode` unquoted; the zoo constructor quotes it.)
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling { .op("Identity", module: "StochasticDepth(p=\(p), mode='\(mode)')") }
+}
+
+extension ParameterTensor {
+    /// No node: the output is the initializer itself.
+    public func onnx(_ c: ONNXCall) -> ONNXSpelling { .nodes([], result: .parameter(name)) }
+}
