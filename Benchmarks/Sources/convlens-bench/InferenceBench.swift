@@ -30,7 +30,7 @@ final class InferencePeer: @unchecked Sendable {
         e1 = try Engine(graph: g1, weights: weights)
         x8 = HashInit.input(shape: g8.inputShape); x1 = HashInit.input(shape: g1.inputShape)
         macsPerImage = try Analyzer.analyze(g1).totals.macs
-        folder = FileManager.default.temporaryDirectory.appending(path: "convlens-bench-ort-\(getpid())")
+        folder = Self.exportFolder
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try e1.saveWeights(to: weightsPath)
         var check = SafeTensors()
@@ -40,6 +40,11 @@ final class InferencePeer: @unchecked Sendable {
         try check.write(to: checkPath)
         exportError = try PyTorchScript.run("ort_bench.py", ["export", model, weightsPath, checkPath, prefix, "8", "1"])?["max relative error vs ConvLens"]
     }
+
+    /// Where this process keeps its exports and weights (60–240 MB per model).
+    static var exportFolder: URL { FileManager.default.temporaryDirectory.appending(path: "convlens-bench-ort-\(getpid())") }
+    /// Removes them; the benchmark process calls it when it ends.
+    static func removeExports() { try? FileManager.default.removeItem(at: exportFolder) }
 
     static let cache = Mutex<[String: InferencePeer]>([:])
     static func shared(_ model: String, size: Int) throws -> InferencePeer {

@@ -18,4 +18,5 @@ if args.first == "--child", args.count >= 3 {
 var repeats = 15
 if let i = args.firstIndex(of: "--repeats"), i + 1 < args.count { repeats = Int(args[i + 1]) ?? 15; args.removeSubrange(i...(i + 1)) }
 let chosen = args.isEmpty ? all : all.filter { args.contains($0.name) }
+defer { InferencePeer.removeExports() }       // the ONNX Runtime peers' exports, when any ran
 try runInterleaved(chosen, repeats: repeats)
