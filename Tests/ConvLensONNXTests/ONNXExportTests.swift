@@ -12,14 +12,7 @@ import TestSupport
 /// shape, parameters and MACs; the totals) must be the registry model's.
 @Suite(.serialized) struct ONNXExportTests {
     /// The seven classic networks and the smallest builder of every other family.
-    static let models: [String] = {
-        var out = Paths.classicModels
-        var families = Set(out.map(Registry.family))
-        for m in Registry.names where !families.contains(Registry.family(m)) {
-            families.insert(Registry.family(m)); out.append(m)
-        }
-        return out
-    }()
+    static let models = Paths.classicAndOnePerFamily
 
     /// Small inputs keep the test quick (as the PyTorch export tests choose them); AlexNet and VGG
     /// at a size whose adaptive pool has uneven bins, the export's MatMul form of it.

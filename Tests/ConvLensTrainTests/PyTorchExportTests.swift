@@ -11,14 +11,7 @@ import TestSupport
 /// single-process step with the doubled batch for DDP; `convlens eval` and `compare` reading the run.
 @Suite(.serialized) struct PyTorchExportTests {
     /// The seven classic networks and the smallest builder of every other family.
-    static let models: [String] = {
-        var out = Paths.classicModels
-        var families = Set(out.map(Registry.family))
-        for m in Registry.names where !families.contains(Registry.family(m)) {
-            families.insert(Registry.family(m)); out.append(m)
-        }
-        return out
-    }()
+    static let models = Paths.classicAndOnePerFamily
 
     /// Small inputs keep the test quick: a 1-channel model at its declared size, a 3-channel one at
     /// the smallest of 32, 48, 64, 80 its eval pass accepts; batch 2.

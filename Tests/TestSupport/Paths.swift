@@ -1,3 +1,4 @@
+import ConvLensGraph
 import Foundation
 
 /// Where the tests find the package, the PyTorch reference data and the built `convlens` binary.
@@ -39,6 +40,16 @@ public enum Paths {
 
     /// The seven classic networks the registry started with (hand-written zoo files).
     public static let classicModels = ["lenet5", "convnet", "alexnet", "vgg16", "googlenet", "inception_v3", "resnet18"]
+
+    /// The seven classic networks and the smallest builder of every other family (the export tests' set).
+    public static let classicAndOnePerFamily: [String] = {
+        var out = classicModels
+        var families = Set(out.map(Registry.family))
+        for m in Registry.names where !families.contains(Registry.family(m)) {
+            families.insert(Registry.family(m)); out.append(m)
+        }
+        return out
+    }()
 
     /// Every model in the registry: the zoo files under zoo/.
     public static let registryModels: [String] = {
