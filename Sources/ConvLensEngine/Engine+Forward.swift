@@ -81,7 +81,7 @@ extension Engine {
                 if n * hw <= 1 && training {
                     throw EngineError("\(node.name): expected more than 1 value per channel when training, got input size \(x.shape)")
                 }
-                var momentum = calibratesRunningStatistics ? 1 : l.momentumValue
+                var momentum = calibratesRunningStatistics ? 1 / Double(max(calibrationPass, 1)) : l.momentumValue
                 if training, let nb = p.numBatches {
                     state[nb]![0] += 1
                     if case .null = l.momentum, !calibratesRunningStatistics { momentum = 1 / Double(state[nb]![0]) }   // cumulative moving average

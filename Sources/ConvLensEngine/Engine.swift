@@ -32,10 +32,13 @@ public final class Engine: @unchecked Sendable {
     /// loss = main + 0.3·(aux1 + aux2); Inception3 loss = main + 0.4·aux).
     public var auxLossWeight: Float
 
-    /// Train-mode batch norm replaces the running statistics by the batch's (momentum 1): `verify`
-    /// calibrates random weights this way, so that eval mode normalises as train mode does. Dropout
-    /// and stochastic depth stay off in that pass: the statistics are those of eval mode's signal.
+    /// Train-mode batch norm sets the running statistics to the average of the batch statistics of
+    /// the calibration passes so far (momentum 1/`calibrationPass`): `verify` calibrates random
+    /// weights this way, so that eval mode normalises as a trained model's does. Dropout and
+    /// stochastic depth stay off in those passes: the statistics are those of eval mode's signal.
     var calibratesRunningStatistics = false
+    /// The calibration pass being run, from 1.
+    var calibrationPass = 1
 
     var rng: RandomSource
     var plan: [NodePlan] = []

@@ -12,12 +12,15 @@ extension Engine {
         // many outputs (all N·H·W of a channel for batch norm or a conv weight), whose float32
         // roundings add up as noise ∝ 1/h. Small (1e-2) for ReLU and max pooling, whose inputs are
         // drawn 0.05 / 0.03 away from a kink or tie.
-        let h: Float
+        var h: Float
         switch node.layer.kernel {
         case .relu, .maxPool2d: h = 1e-2
         case .kernel(let k): h = k.probe.step
         case .conv2d, .batchNorm2d, .linear, .avgPool2d, .adaptiveAvgPool2d, .dropout, .flatten, .identity, .concat, .add: h = 1e-1
         }
+        // Train-mode batch norm over a handful of values per channel is strongly curved (over two
+        // it is nearly a sign function): there the small step too.
+        if training, case .batchNorm2d = node.layer.kernel, let s = node.inputShapes.first, s.count == 4, s[0] * s[2] * s[3] <= 16 { h = 1e-2 }
         // Inputs: N(0,1), kept 0.05 away from ReLU's kink; for max pooling values a window never ties.
         let xs: [Tensor] = node.inputShapes.map { shape in
             let t = Tensor(zeros: shape)
@@ -98,7 +101,8 @@ extension Engine {
     /// reference point (a kink crossed inside ±h would otherwise dominate the estimate): for v random, (L(θ + h·v) − L(θ − h·v)) / 2h against
     /// ⟨∇L, v⟩, with L = Σ logits·R (+ Σ aux·R_aux). Over the input, and over the parameters of the
     /// first and last node of each parameterised layer kind (v scaled to each tensor's rms). Returns (name, numeric, analytic, relative error).
-    func directionalChecks(input: Tensor, training: Bool, step h: Float, rng: inout RandomSource) throws -> [(String, Double, Double, Double, Double)] {
+    /// `levels` > 1 (curved L): the step ladder of `Verify.ladder` from `h` down.
+    func directionalChecks(input: Tensor, training: Bool, step h: Float, levels: Int = 1, rng: inout RandomSource) throws -> [Verify.Directional] {
         let buffers = bufferKeys.map { ($0, state[$0]!.copy()) }
         func restoreBuffers() { for (k, b) in buffers { state[k]!.data.update(from: b.data, count: b.count) } }
         let outs = [graph.output] + (training ? graph.auxOutputs : [])
@@ -128,20 +132,22 @@ extension Engine {
         zeroGradients()
         let dInput = try backward(rs[0], auxGradients: Array(rs.dropFirst()))
         let grads = gradients   // the perturbed passes below run no backward: these stay as computed
-        var results: [(String, Double, Double, Double, Double)] = []
+        var results: [Verify.Directional] = []
         // float32 rounding of L limits what a central difference can resolve: a derivative far
         // smaller than L's own noise (a batch norm whose shift the next train-mode batch norms
         // remove) is not measurable at any step. The noise is probed at a tiny step η = h/1000,
         // where the true change 2η·ana is negligible beside it: what remains of L(η) − L(−η) is
         // rounding, which a step-h difference carries divided by 2h (×3 for Richardson's
         // combination). Differences within that floor pass; the table shows it.
-        func record(_ name: String, _ num: Double, _ ana: Double, noise: Double) {
+        func record(_ name: String, _ num: Double, _ ana: Double, noise: Double, settled: Bool) {
             let e = abs(num - ana) / max(abs(num), abs(ana), 1e-12)
-            results.append((name, num, ana, e.isNaN ? .infinity : e, 3 * noise))
+            results.append(Verify.Directional(name: name, numeric: num, analytic: ana, error: e.isNaN ? .infinity : e, floor: 3 * noise, settled: settled))
         }
-        func noise(_ f: (Float) throws -> Double, _ ana: Double) rethrows -> Double {
+        // The estimate and its noise floor at the step the ladder settled on.
+        func estimate(_ f: (Float) throws -> Double, _ ana: Double) rethrows -> (num: Double, floor: Double, settled: Bool) {
+            let (num, step, settled) = try Verify.ladder(h, levels: levels, f)
             let eta = h / 1000
-            return abs(try f(eta) - f(-eta) - 2 * Double(eta) * ana) / (2 * Double(h))
+            return (num, abs(try f(eta) - f(-eta) - 2 * Double(eta) * ana) / (2 * Double(step)), settled)
         }
         // Input direction.
         let v = Verify.randomTensor(input.shape, &rng)
@@ -152,7 +158,8 @@ extension Engine {
             for i in 0..<v.count { x[i] += s * v[i] }
             return try loss(x)
         }
-        record("grad input (model)", try Verify.richardson(h, alongInput), ana, noise: try noise(alongInput, ana))
+        let alongInputEstimate = try estimate(alongInput, ana)
+        record("grad input (model)", alongInputEstimate.num, ana, noise: alongInputEstimate.floor, settled: alongInputEstimate.settled)
         // Parameter directions: per layer kind, the first and last node's weight (and bias) together.
         var byKind: [String: [GraphNode]] = [:]
         for n in graph.nodes(training: training) where plan[n.index].weight != nil && gradients[plan[n.index].weight!] != nil {
@@ -177,9 +184,9 @@ extension Engine {
                     for (k, (t0, d)) in zip(keys, zip(saved, dirs)) { let t = self.state[k]!; for i in 0..<d.count { t[i] = t0[i] + s * d[i] } }
                     return try loss(input)
                 }
-                let num = try Verify.richardson(h, along), floor = try noise(along, a)
+                let (num, floor, settled) = try estimate(along, a)
                 for (k, t) in zip(keys, saved) { state[k]!.data.update(from: t.data, count: t.count) }
-                record("grad \(kind) \(node.name) (model)", num, a, noise: floor)
+                record("grad \(kind) \(node.name) (model)", num, a, noise: floor, settled: settled)
             }
         }
         restoreBuffers()
