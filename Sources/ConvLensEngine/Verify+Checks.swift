@@ -139,15 +139,15 @@ extension Engine {
         // where the true change 2η·ana is negligible beside it: what remains of L(η) − L(−η) is
         // rounding, which a step-h difference carries divided by 2h (×3 for Richardson's
         // combination). Differences within that floor pass; the table shows it.
-        func record(_ name: String, _ num: Double, _ ana: Double, noise: Double, settled: Bool) {
-            let e = abs(num - ana) / max(abs(num), abs(ana), 1e-12)
-            results.append(Verify.Directional(name: name, numeric: num, analytic: ana, error: e.isNaN ? .infinity : e, floor: 3 * noise, settled: settled))
+        func record(_ name: String, _ ladder: (estimates: [(value: Double, step: Float, floor: Double)], settled: Bool), _ ana: Double) {
+            results.append(Verify.Directional(name: name, estimates: ladder.estimates, analytic: ana, settled: ladder.settled))
         }
-        // The estimate and its noise floor at the step the ladder settled on.
-        func estimate(_ f: (Float) throws -> Double, _ ana: Double) rethrows -> (num: Double, floor: Double, settled: Bool) {
-            let (num, step, settled) = try Verify.ladder(h, levels: levels, f)
+        // The ladder's estimates, each with the noise floor at its step (rounding ∝ 1/step).
+        func estimate(_ f: (Float) throws -> Double, _ ana: Double) rethrows -> (estimates: [(value: Double, step: Float, floor: Double)], settled: Bool) {
+            let (estimates, settled) = try Verify.ladder(h, levels: levels, f)
             let eta = h / 1000
-            return (num, abs(try f(eta) - f(-eta) - 2 * Double(eta) * ana) / (2 * Double(step)), settled)
+            let noise = abs(try f(eta) - f(-eta) - 2 * Double(eta) * ana)
+            return (estimates.map { ($0.value, $0.step, 3 * noise / (2 * Double($0.step))) }, settled)
         }
         // Input direction.
         let v = Verify.randomTensor(input.shape, &rng)
@@ -158,8 +158,7 @@ extension Engine {
             for i in 0..<v.count { x[i] += s * v[i] }
             return try loss(x)
         }
-        let alongInputEstimate = try estimate(alongInput, ana)
-        record("grad input (model)", alongInputEstimate.num, ana, noise: alongInputEstimate.floor, settled: alongInputEstimate.settled)
+        record("grad input (model)", try estimate(alongInput, ana), ana)
         // Parameter directions: per layer kind, the first and last node's weight (and bias) together.
         var byKind: [String: [GraphNode]] = [:]
         for n in graph.nodes(training: training) where plan[n.index].weight != nil && gradients[plan[n.index].weight!] != nil {
@@ -184,9 +183,9 @@ extension Engine {
                     for (k, (t0, d)) in zip(keys, zip(saved, dirs)) { let t = self.state[k]!; for i in 0..<d.count { t[i] = t0[i] + s * d[i] } }
                     return try loss(input)
                 }
-                let (num, floor, settled) = try estimate(along, a)
+                let ladder = try estimate(along, a)
                 for (k, t) in zip(keys, saved) { state[k]!.data.update(from: t.data, count: t.count) }
-                record("grad \(kind) \(node.name) (model)", num, a, noise: floor, settled: settled)
+                record("grad \(kind) \(node.name) (model)", ladder, a)
             }
         }
         restoreBuffers()

@@ -67,12 +67,13 @@ public enum Verify {
         }
     }
 
-    /// One whole-model directional check: the central difference (`ladder`), the backward pass's
-    /// ⟨∇L, v⟩, their relative error, the float32 noise floor of the difference, and whether the
-    /// ladder settled.
+    /// One whole-model directional check: the central differences (`ladder`), the backward pass's
+    /// ⟨∇L, v⟩, and whether the ladder settled.
     struct Directional {
         var name: String
-        var numeric, analytic, error, floor: Double
+        /// The ladder's estimates, each with its step and its float32 noise floor.
+        var estimates: [(value: Double, step: Float, floor: Double)]
+        var analytic: Double
         var settled: Bool
     }
 
@@ -167,11 +168,19 @@ public enum Verify {
                 return (n.name, s[0] * s[2] * s[3])
             }.first : nil
             rows += try engine.directionalChecks(input: input, training: training, step: affine ? 1e-1 : step, levels: affine ? 1 : 5, rng: &rng).map { c in
-                let scale = max(abs(c.numeric), abs(c.analytic), 1e-12)
-                let noted = c.floor > 1e-2 * scale ? ", noise floor \(fmt(c.floor))" : ""
-                let passed = c.error <= tol || max(0, abs(c.numeric - c.analytic) - c.floor) / scale <= tol
+                // The ladder's estimate closest to the analytic value, judged with its step's noise floor.
+                func verdict(_ e: (value: Double, step: Float, floor: Double)) -> (passed: Bool, error: Double) {
+                    let scale = max(abs(e.value), abs(c.analytic), 1e-12)
+                    let err = abs(e.value - c.analytic) / scale
+                    return (err.isNaN ? false : err <= tol || max(0, abs(e.value - c.analytic) - e.floor) / scale <= tol, err.isNaN ? .infinity : err)
+                }
+                let best = c.estimates.min { verdict($0).error < verdict($1).error }!
+                let (passed, error) = verdict(best)
+                let scale = max(abs(best.value), abs(c.analytic), 1e-12)
+                let noted = best.floor > 1e-2 * scale ? ", noise floor \(fmt(best.floor))" : ""
+                let stepNote = c.estimates.count > 1 ? " at step \(fmt(Double(best.step)))" : ""
                 var row = Row(check: c.name, mode: m,
-                              detail: "num \(fmt(c.numeric)) vs ana \(fmt(c.analytic)), rel err \(fmt(c.error)) (tol \(tol == 2e-2 ? "2e-2" : "1e-1")\(noted))"
+                              detail: "num \(fmt(best.value))\(stepNote) vs ana \(fmt(c.analytic)), rel err \(fmt(error)) (tol \(tol == 2e-2 ? "2e-2" : "1e-1")\(noted))"
                                   + (passed || c.settled ? "" : "; estimates at smaller steps do not settle")
                                   + (passed || fewValues == nil ? "" : "; \(fewValues!.name) normalises \(fewValues!.count) values per channel"),
                               passed: passed)
@@ -195,24 +204,25 @@ public enum Verify {
     /// truncation error falls with the step until float32 rounding, ∝ 1/step, takes over. Deep
     /// batch-norm networks in train mode at batch 2 (a channel of the last stages has 8 values),
     /// and chaotic ones such as RegNet's or ResNeXt's at random weights, need steps of 1e-4…1e-5
-    /// where an O(1) network is fine at 1e-3. The step is chosen from the numbers alone — where two
-    /// neighbouring estimates agree best, taking the smaller step — never from the analytic value;
-    /// the ladder stops early once two agree to 1e-3. Returns the estimate and its step.
-    /// `settled` is false when no two neighbouring estimates agree to 10%: L is chaotic at every
-    /// step float32 can resolve, and the estimate means nothing.
-    static func ladder(_ h: Float, levels: Int, _ f: (Float) throws -> Double) rethrows -> (value: Double, step: Float, settled: Bool) {
-        var previous = try richardson(h, f)
-        var best = (gap: Double.infinity, value: previous, step: h)
+    /// where an O(1) network is fine at 1e-3; where rounding takes over depends on the model. The
+    /// ladder stops early once two neighbouring estimates agree to 1e-3. It returns every estimate
+    /// with its step (a check passes when one of them agrees with the backward pass: a wrong
+    /// gradient — a missing branch, an unaccumulated sum, a wrong factor — is far from all of
+    /// them), and whether any two neighbours agree to 10% (`settled`; when none do, L is chaotic at
+    /// every step float32 can resolve and the estimates mean nothing).
+    static func ladder(_ h: Float, levels: Int, _ f: (Float) throws -> Double) rethrows -> (estimates: [(value: Double, step: Float)], settled: Bool) {
+        var estimates = [(value: try richardson(h, f), step: h)]
+        var settled = levels <= 1
         var step = h
         for _ in 1..<max(levels, 1) {
             step /= 4
-            let e = try richardson(step, f)
+            let e = try richardson(step, f), previous = estimates.last!.value
+            estimates.append((e, step))
             let gap = abs(e - previous)
-            if gap < best.gap { best = (gap, e, step) }
+            if gap <= 0.1 * max(abs(e), abs(previous)) { settled = true }
             if gap <= 1e-3 * max(abs(e), abs(previous)) { break }
-            previous = e
         }
-        return (best.value, best.step, levels <= 1 || best.gap <= 0.1 * abs(best.value))
+        return (estimates, settled)
     }
 
     /// hash_init with conv and linear weights scaled by √6: hash weights have variance

@@ -92,6 +92,12 @@ struct DepthwiseConvTests {
         Case(n: 2, c: 40, groups: 40, oc: 80, h: 4, w: 3, kh: 3, kw: 3, s: 2, p: 1, d: 1),   // 2×2 outputs, stride 2
         Case(n: 3, c: 8, groups: 8, oc: 8, h: 3, w: 3, kh: 3, kw: 3, s: 1, p: 0, d: 1),      // 1×1 outputs
         Case(n: 2, c: 6, groups: 6, oc: 6, h: 1, w: 1, kh: 3, kw: 3, s: 1, p: 1, d: 1),      // 1×1 maps
+        // "Same" padding at stride 1 on small planes (Conv2dDepthwiseSame.swift): 32·q outputs, 32·q + r, odd sizes.
+        Case(n: 2, c: 48, groups: 48, oc: 48, h: 7, w: 7, kh: 7, kw: 7, s: 1, p: 3, d: 1),   // ConvNeXt's 7×7 on 7×7, parallel
+        Case(n: 2, c: 32, groups: 32, oc: 32, h: 10, w: 10, kh: 5, kw: 5, s: 1, p: 2, d: 1, bias: false),  // the largest plane
+        Case(n: 3, c: 20, groups: 20, oc: 20, h: 8, w: 8, kh: 3, kw: 3, s: 1, p: 1, d: 1),   // 64 outputs: whole blocks only
+        Case(n: 1, c: 4, groups: 4, oc: 4, h: 3, w: 11, kh: 5, kw: 3, s: 1, p: 1, d: 1),     // kernel taller than wide
+        Case(n: 2, c: 6, groups: 6, oc: 6, h: 2, w: 5, kh: 5, kw: 5, s: 1, p: 2, d: 1),      // kernel beyond the plane
     ]
 
     /// The engine's dispatch (direct kernels for depthwise; GEMMs per group, batched over the

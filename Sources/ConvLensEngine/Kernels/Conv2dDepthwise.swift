@@ -38,6 +38,7 @@ extension ConvGeometry {
     public var usesDirect: Bool { groups > 1 && cg == 1 }
     /// Floats of one thread's scratch for the direct kernels: xP, dyP, dyL, then the output run.
     var directShareCount: Int {
+        if SameLayout.applies(self) { return SameLayout.shareCount(self) }
         let l = DirectLayout(self)
         return cg * l.xPlane + ocg * l.dyPlane + l.dyLPlane + l.runLength
     }
@@ -122,7 +123,9 @@ func store8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutable
 
 /// out[t] = bias + Σ_q wk[q]·src[taps[q] + t] for t in 0..<count, thirty-two outputs at a time
 /// (four independent sums: one sum through all the taps is a chain of dependent adds); the last
-/// block is 32, 16 or 8 wide, so loads and stores reach up to 31 floats past count.
+/// block is 32, 16 or 8 wide, so loads and stores reach up to 31 floats past count. Fused
+/// multiply-adds throughout this file: `addingProduct` is one vfmadd in the engine's Haswell
+/// build, where `a += w * x` is a multiply and an add.
 @inline(__always)
 func tapRow(_ out: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ taps: UnsafePointer<Int>, _ wk: UnsafePointer<Float>,
             taps k: Int, count: Int, bias: Float) {
@@ -132,7 +135,7 @@ func tapRow(_ out: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ t
         let s = src + t
         for q in 0..<k {
             let wv = SIMD8<Float>(repeating: wk[q]), p = s + taps[q]
-            a0 += wv * load8(p); a1 += wv * load8(p + 8); a2 += wv * load8(p + 16); a3 += wv * load8(p + 24)
+            a0 = a0.addingProduct(wv, load8(p)); a1 = a1.addingProduct(wv, load8(p + 8)); a2 = a2.addingProduct(wv, load8(p + 16)); a3 = a3.addingProduct(wv, load8(p + 24))
         }
         store8(out + t, a0); store8(out + t + 8, a1); store8(out + t + 16, a2); store8(out + t + 24, a3)
         t &+= 32
@@ -144,21 +147,21 @@ func tapRow(_ out: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ t
         while q &+ 2 <= k {                         // even and odd taps in separate sums
             let v = SIMD8<Float>(repeating: wk[q]), u = SIMD8<Float>(repeating: wk[q &+ 1])
             let p = s + taps[q], r = s + taps[q &+ 1]
-            a0 += v * load8(p); a1 += v * load8(p + 8); b0 += u * load8(r); b1 += u * load8(r + 8)
+            a0 = a0.addingProduct(v, load8(p)); a1 = a1.addingProduct(v, load8(p + 8)); b0 = b0.addingProduct(u, load8(r)); b1 = b1.addingProduct(u, load8(r + 8))
             q &+= 2
         }
-        if q < k { let v = SIMD8<Float>(repeating: wk[q]), p = s + taps[q]; a0 += v * load8(p); a1 += v * load8(p + 8) }
+        if q < k { let v = SIMD8<Float>(repeating: wk[q]), p = s + taps[q]; a0 = a0.addingProduct(v, load8(p)); a1 = a1.addingProduct(v, load8(p + 8)) }
         store8(out + t, a0 + b0); store8(out + t + 8, a1 + b1)
     } else if count > t {
         var a = SIMD8<Float>(repeating: bias), b = SIMD8<Float>(), c = b, d = b
         let s = src + t
         var q = 0
         while q &+ 4 <= k {
-            a += SIMD8<Float>(repeating: wk[q]) * load8(s + taps[q]); b += SIMD8<Float>(repeating: wk[q &+ 1]) * load8(s + taps[q &+ 1])
-            c += SIMD8<Float>(repeating: wk[q &+ 2]) * load8(s + taps[q &+ 2]); d += SIMD8<Float>(repeating: wk[q &+ 3]) * load8(s + taps[q &+ 3])
+            a = a.addingProduct(SIMD8<Float>(repeating: wk[q]), load8(s + taps[q])); b = b.addingProduct(SIMD8<Float>(repeating: wk[q &+ 1]), load8(s + taps[q &+ 1]))
+            c = c.addingProduct(SIMD8<Float>(repeating: wk[q &+ 2]), load8(s + taps[q &+ 2])); d = d.addingProduct(SIMD8<Float>(repeating: wk[q &+ 3]), load8(s + taps[q &+ 3]))
             q &+= 4
         }
-        while q < k { a += SIMD8<Float>(repeating: wk[q]) * load8(s + taps[q]); q &+= 1 }
+        while q < k { a = a.addingProduct(SIMD8<Float>(repeating: wk[q]), load8(s + taps[q])); q &+= 1 }
         store8(out + t, (a + b) + (c + d))
     }
 }
@@ -175,7 +178,7 @@ func tapDot(_ acc: UnsafeMutablePointer<SIMD8<Float>>, _ d: UnsafePointer<Float>
         var t = 0
         while t < count {
             let v = load8(d + t)
-            a0 += v * load8(p0 + t); a1 += v * load8(p1 + t); a2 += v * load8(p2 + t)
+            a0 = a0.addingProduct(v, load8(p0 + t)); a1 = a1.addingProduct(v, load8(p1 + t)); a2 = a2.addingProduct(v, load8(p2 + t))
             t &+= 8
         }
         acc[q] = a0; acc[q &+ 1] = a1; acc[q &+ 2] = a2
@@ -184,7 +187,7 @@ func tapDot(_ acc: UnsafeMutablePointer<SIMD8<Float>>, _ d: UnsafePointer<Float>
     while q < k {
         var a = acc[q], t = 0
         let p = src + taps[q]
-        while t < count { a += load8(d + t) * load8(p + t); t &+= 8 }
+        while t < count { a = a.addingProduct(load8(d + t), load8(p + t)); t &+= 8 }
         acc[q] = a
         q &+= 1
     }
@@ -255,6 +258,7 @@ func zeroRow(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
 func directConvForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                        _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>,
                        epilogue: ConvEpilogue = .none) -> Int {
+    if SameLayout.applies(g) { return sameDepthwiseForward(y, x, weight, bias, g, col: col, epilogue: epilogue) }
     let l = DirectLayout(g), share = g.directShareCount
     l.taps.withUnsafeBufferPointer { taps in
         let taps = taps.baseAddress!
@@ -296,6 +300,7 @@ func directConvForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
 func directConvBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
                         _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                         _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) {
+    if SameLayout.applies(g) { return sameDepthwiseBackward(dx, dweight, dbias, dy, x, weight, g, col: col) }
     let l = DirectLayout(g), share = g.directShareCount
     let phaseTaps = l.phaseWeights.count
     withUnsafePointers(l.taps, l.phaseStart, l.phaseOffsets, l.phaseWeights) { taps, phaseStart, phaseOffsets, phaseWeights in
