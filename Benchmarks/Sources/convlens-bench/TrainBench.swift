@@ -53,21 +53,34 @@ func trainConvnetChild(batches: Int) throws {
     print("{\"images_per_s\": \(Double(batches * 128) / t), \"peak_rss_mb\": \(Double(usage.ru_maxrss) / 1024)}")
 }
 
-/// Runs a process and parses the last JSON object line it prints (numbers only).
+/// A benchmark that cannot run: one line on stderr, exit 1.
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// Runs a process and parses the last JSON object line it prints (numbers only); when there is
+/// none, the error carries the last line of its stderr.
 func childJSON(executable: URL, arguments: [String], environment: [String: String] = [:]) throws -> [String: Double] {
-    let p = Process(), out = Pipe()
+    let p = Process(), out = Pipe(), err = Pipe()
     p.executableURL = executable
     p.arguments = arguments
     if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-    p.standardError = FileHandle.nullDevice
+    p.standardError = err
     p.standardOutput = out
     try p.run()
+    // stderr is drained on its own thread, so that neither pipe can fill and stall the child.
+    nonisolated(unsafe) var errData = Data()
+    let drained = DispatchSemaphore(value: 0)
+    Thread.detachNewThread { errData = err.fileHandleForReading.readDataToEndOfFile(); drained.signal() }
     let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
+    drained.wait()
     let text = String(decoding: data, as: UTF8.self)
     guard let line = text.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
           let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-        throw CocoaError(.coderReadCorrupt, userInfo: [NSDebugDescriptionErrorKey: "no JSON from \(executable.lastPathComponent): \(text)"])
+        let why = String(decoding: errData, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "no output"
+        throw BenchError("\(([executable.lastPathComponent] + arguments.prefix(2)).joined(separator: " ")) gave no JSON (exit \(p.terminationStatus)): \(why)")
     }
     return obj.compactMapValues { ($0 as? NSNumber)?.doubleValue }
 }

@@ -19,4 +19,9 @@ var repeats = 15
 if let i = args.firstIndex(of: "--repeats"), i + 1 < args.count { repeats = Int(args[i + 1]) ?? 15; args.removeSubrange(i...(i + 1)) }
 let chosen = args.isEmpty ? all : all.filter { args.contains($0.name) }
 defer { InferencePeer.removeExports() }       // the ONNX Runtime peers' exports, when any ran
-try runInterleaved(chosen, repeats: repeats)
+do {
+    try runInterleaved(chosen, repeats: repeats)
+} catch {
+    FileHandle.standardError.write(Data("convlens-bench: error: \(error)\n".utf8))
+    exit(1)
+}
