@@ -6,7 +6,7 @@ Prints one JSON object of metrics (one measurement; the Swift harness interleave
 medians). Exits 2 with a note on stderr when torch/torchvision are missing.
 """
 import json
-import resource
+from peak_rss import peak_rss_mb  # this folder is on sys.path when the script runs
 import sys
 import time
 
@@ -19,16 +19,6 @@ except ImportError as e:  # skip cleanly
 
 torch.set_num_threads(2)
 
-
-
-def peak_rss_mb():
-    """VmHWM of /proc/self/status in MB (getrusage's ru_maxrss survives exec: a child of a 1 GB
-    harness would report the harness's peak)."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 def timed(fn, warmup=1):
     for _ in range(warmup):

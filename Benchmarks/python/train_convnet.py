@@ -1,19 +1,10 @@
 """The seed recipe in PyTorch (ConvNet, N(0, 0.01) weights, zero biases, SGD lr 0.05, batch 128) on
 Fashion-MNIST, in-memory batches, 2 threads: prints {"images_per_s", "peak_rss_mb"} for BATCHES steps.
 Usage: python train_convnet.py BATCHES"""
-import gzip, json, resource, sys, time
+import gzip, json, sys, time
+from peak_rss import peak_rss_mb  # this folder is on sys.path when the script runs
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
-
-
-def peak_rss_mb():
-    """VmHWM of /proc/self/status in MB (getrusage's ru_maxrss survives exec: a child of a 1 GB
-    harness would report the harness's peak)."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 torch.set_num_threads(2)
 torch.manual_seed(1)
