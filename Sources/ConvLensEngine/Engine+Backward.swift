@@ -7,6 +7,13 @@ extension Engine {
     /// Activations are released as the pass goes; run `forward` again before another backward.
     @discardableResult
     public func backward(_ dLogits: Tensor, auxGradients: [Tensor] = [], inputGradient: Bool = true) throws(EngineError) -> Tensor {
+        guard recyclesActivations else { return try backwardPass(dLogits, auxGradients: auxGradients, inputGradient: inputGradient) }
+        return try pool.with { () throws(EngineError) -> Tensor in
+            try backwardPass(dLogits, auxGradients: auxGradients, inputGradient: inputGradient)
+        }
+    }
+
+    private func backwardPass(_ dLogits: Tensor, auxGradients: [Tensor], inputGradient: Bool) throws(EngineError) -> Tensor {
         guard !executed.isEmpty, let input = lastInput else {
             throw EngineError("backward needs a forward pass with retainForBackward (and runs once per forward)")
         }

@@ -8,6 +8,15 @@ extension Engine {
     /// An engine built with `fuse: true` runs such an eval pass on its fast path (InferencePlan.swift):
     /// batch norms folded into convolutions, residual adds and activations in their epilogues.
     public func forward(_ input: Tensor, training: Bool, retainForBackward: Bool = true) throws(EngineError) -> Tensor {
+        outputs = []; saved = []      // the last pass's tensors go back to the arena first
+        guard recyclesActivations else { return try forwardPass(input, training: training, retainForBackward: retainForBackward) }
+        pool.endStep()
+        return try pool.with { () throws(EngineError) -> Tensor in
+            try forwardPass(input, training: training, retainForBackward: retainForBackward)
+        }
+    }
+
+    private func forwardPass(_ input: Tensor, training: Bool, retainForBackward: Bool) throws(EngineError) -> Tensor {
         guard input.shape == graph.inputShape else {
             throw EngineError("input has shape \(input.shape) but \(graph.name) was built for \(graph.inputShape)")
         }

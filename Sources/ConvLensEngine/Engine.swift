@@ -53,9 +53,9 @@ public final class Engine: @unchecked Sendable {
     var weightGeneration = 0
     /// Winograd's transformed filters U (Conv2dWinograd.swift) of the fast path's convolutions, by node.
     var winogradFilters: [Int: Tensor] = [:]
-    /// The fast path's activation arena (recycled storage, see `StoragePool`).
+    /// The arena every pass's tensors come from and go back to (see `StoragePool`).
     let pool = StoragePool()
-    /// The fast path recycles activations through `pool` (tests turn it off to compare).
+    /// Passes recycle their tensors through `pool` (off: every tensor from malloc, to compare).
     var recyclesActivations = true
     var foldedGeneration = -1
     /// The last forward pass: outputs and saved state per node index, in execution order.

@@ -126,14 +126,9 @@ extension Engine {
     }
 
     /// Eval-mode inference on the fast path (called by `forward`; same contract, nothing kept for
-    /// backward). Activations come from and go back to the engine's `StoragePool`.
+    /// backward). Activations come from and go back to the engine's `StoragePool` (`forward` installs it).
     func forwardInference(_ input: Tensor) throws(EngineError) -> Tensor {
         refreshFoldedWeights()
-        guard recyclesActivations else { return try runInference(input) }
-        return try pool.with { () throws(EngineError) -> Tensor in try runInference(input) }
-    }
-
-    private func runInference(_ input: Tensor) throws(EngineError) -> Tensor {
         let p = inferencePlan
         var remaining = p.consumers
         for node in graph.nodes(training: false) where !p.absorbed.contains(node.index) {
@@ -164,9 +159,7 @@ extension Engine {
             xs.removeAll()
             for i in fusedInputs(node, p) where i >= 0 {
                 remaining[i] -= 1
-                guard remaining[i] == 0, i != graph.output, var s = outputs[i]?.storage else { continue }
-                outputs[i] = nil
-                if recyclesActivations { pool.recycle(&s) }
+                if remaining[i] == 0, i != graph.output { outputs[i] = nil }
             }
         }
         return outputs[graph.output]!
