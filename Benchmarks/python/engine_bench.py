@@ -20,12 +20,14 @@ except ImportError as e:  # skip cleanly
 torch.set_num_threads(2)
 
 
-def timed(fn, warmup=1):
+def timed(fn, warmup=1, runs=1):
+    """Seconds per call: the mean of `runs` calls after `warmup` (the Swift side's `seconds(runs:)`)."""
     for _ in range(warmup):
         fn()
     t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
+    for _ in range(runs):
+        fn()
+    return (time.perf_counter() - t0) / runs
 
 
 def sgemm():
@@ -55,7 +57,7 @@ def model_infer(name, batch, size):
     m = getattr(torchvision.models, name)().eval()
     x = torch.randn(batch, 3, size, size)
     with torch.no_grad():
-        t = timed(lambda: m(x))
+        t = timed(lambda: m(x), warmup=2, runs=3)
     return {"images/s": batch / t}
 
 
@@ -71,7 +73,7 @@ def model_train(name, batch, size):
         loss_fn(out if torch.is_tensor(out) else out[0], y).backward()
 
     step()
-    t = timed(step, warmup=0)
+    t = timed(step, warmup=1, runs=3)
     # Memory autograd keeps for backward: the unique storages of all saved tensors (activations),
     # excluding parameters — the counterpart of our "peak above weights+grads" (a lower bound of
     # torch's peak, which also holds the forward's transient outputs and the backward's buffers).

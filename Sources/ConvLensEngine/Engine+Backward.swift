@@ -8,7 +8,7 @@ extension Engine {
     @discardableResult
     public func backward(_ dLogits: Tensor, auxGradients: [Tensor] = [], inputGradient: Bool = true) throws(EngineError) -> Tensor {
         guard recyclesActivations else { return try backwardPass(dLogits, auxGradients: auxGradients, inputGradient: inputGradient) }
-        return try pool.with { () throws(EngineError) -> Tensor in
+        return try arena.with { () throws(EngineError) -> Tensor in
             try backwardPass(dLogits, auxGradients: auxGradients, inputGradient: inputGradient)
         }
     }

@@ -10,8 +10,8 @@ extension Engine {
     public func forward(_ input: Tensor, training: Bool, retainForBackward: Bool = true) throws(EngineError) -> Tensor {
         outputs = []; saved = []      // the last pass's tensors go back to the arena first
         guard recyclesActivations else { return try forwardPass(input, training: training, retainForBackward: retainForBackward) }
-        pool.endStep()
-        return try pool.with { () throws(EngineError) -> Tensor in
+        arena.endStep()
+        return try arena.with { () throws(EngineError) -> Tensor in
             try forwardPass(input, training: training, retainForBackward: retainForBackward)
         }
     }

@@ -53,9 +53,9 @@ public final class Engine: @unchecked Sendable {
     var weightGeneration = 0
     /// Winograd's transformed filters U (Conv2dWinograd.swift) of the fast path's convolutions, by node.
     var winogradFilters: [Int: Tensor] = [:]
-    /// The arena every pass's tensors come from and go back to (see `StoragePool`).
-    let pool = StoragePool()
-    /// Passes recycle their tensors through `pool` (off: every tensor from malloc, to compare).
+    /// The arena every pass's large tensors live in (planned from liveness, see `Arena`).
+    let arena = Arena()
+    /// Passes place their tensors in `arena` (off: every tensor from malloc, to compare).
     var recyclesActivations = true
     var foldedGeneration = -1
     /// The last forward pass: outputs and saved state per node index, in execution order.

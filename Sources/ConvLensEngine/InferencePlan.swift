@@ -126,7 +126,7 @@ extension Engine {
     }
 
     /// Eval-mode inference on the fast path (called by `forward`; same contract, nothing kept for
-    /// backward). Activations come from and go back to the engine's `StoragePool` (`forward` installs it).
+    /// backward). Activations come from and go back to the engine's `Arena` (`forward` installs it).
     func forwardInference(_ input: Tensor) throws(EngineError) -> Tensor {
         refreshFoldedWeights()
         let p = inferencePlan

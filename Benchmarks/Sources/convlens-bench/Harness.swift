@@ -7,6 +7,13 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
 }
 
+/// Seconds per call: the mean of `runs` calls after `warmup` (engine_bench.py's `timed`). Model
+/// steps warm up twice: the engine plans its arena from the first step and sets it up in the second.
+func seconds(warmup: Int, runs: Int, _ body: () throws -> Void) rethrows -> Double {
+    for _ in 0..<warmup { try body() }
+    return try seconds { for _ in 0..<runs { try body() } } / Double(runs)
+}
+
 func median(_ xs: [Double]) -> Double {
     let s = xs.sorted()
     return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
