@@ -7,7 +7,7 @@ extension Engine {
     /// Activations are released as the pass goes; run `forward` again before another backward.
     @discardableResult
     public func backward(_ dLogits: Tensor, auxGradients: [Tensor] = [], inputGradient: Bool = true) throws(EngineError) -> Tensor {
-        guard recyclesActivations else { return try backwardPass(dLogits, auxGradients: auxGradients, inputGradient: inputGradient) }
+        guard usesArena else { return try backwardPass(dLogits, auxGradients: auxGradients, inputGradient: inputGradient) }
         return try arena.with { () throws(EngineError) -> Tensor in
             try backwardPass(dLogits, auxGradients: auxGradients, inputGradient: inputGradient)
         }

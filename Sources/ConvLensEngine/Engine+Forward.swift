@@ -9,7 +9,7 @@ extension Engine {
     /// batch norms folded into convolutions, residual adds and activations in their epilogues.
     public func forward(_ input: Tensor, training: Bool, retainForBackward: Bool = true) throws(EngineError) -> Tensor {
         outputs = []; saved = []      // the last pass's tensors go back to the arena first
-        guard recyclesActivations else { return try forwardPass(input, training: training, retainForBackward: retainForBackward) }
+        guard usesArena else { return try forwardPass(input, training: training, retainForBackward: retainForBackward) }
         arena.endStep()
         return try arena.with { () throws(EngineError) -> Tensor in
             try forwardPass(input, training: training, retainForBackward: retainForBackward)

@@ -56,7 +56,7 @@ public final class Engine: @unchecked Sendable {
     /// The arena every pass's large tensors live in (planned from liveness, see `Arena`).
     let arena = Arena()
     /// Passes place their tensors in `arena` (off: every tensor from malloc, to compare).
-    var recyclesActivations = true
+    var usesArena = true
     var foldedGeneration = -1
     /// The last forward pass: outputs and saved state per node index, in execution order.
     var outputs: [Tensor?] = []

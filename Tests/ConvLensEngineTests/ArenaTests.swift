@@ -13,7 +13,7 @@ struct ArenaTests {
         let graph = try Registry.graph(c.0, arguments: c.0 == "googlenet" ? ["dropout=0", "dropout_aux=0"] : [], input: c.1)
         let pooled = try Engine(graph: graph, weights: Verify.weights(graph))
         let fresh = try Engine(graph: graph, weights: Verify.weights(graph))
-        fresh.recyclesActivations = false
+        fresh.usesArena = false
         let x = HashInit.input(shape: c.1)
         let targets = HashInit.target(count: c.1[0], classes: graph.nodes[graph.output].outputShape[1])
         func step(_ e: Engine, training: Bool) throws -> [[Float]] {
