@@ -111,10 +111,9 @@ let depthwiseBench = Bench(name: "engine-depthwise", summary: "depthwise 3×3 b8
         let x = HashInit.input(shape: shape), w = HashInit.input(shape: [c, 1, 3, 3]), dy = HashInit.input(shape: shape)
         let y = Tensor(zeros: shape), dx = Tensor(zeros: shape), dw = Tensor(zeros: w.shape)
         let col = Tensor(zeros: [max(g.colCount, 1)])
-        Kernels.conv2dForward(y, x, w, g, col: col)
-        let fwd = seconds { Kernels.conv2dForward(y, x, w, g, col: col) }
-        Kernels.conv2dBackward(dx: dx, dweight: dw, dy, x, w, g, col: col)
-        let bwd = seconds { Kernels.conv2dBackward(dx: dx, dweight: dw, dy, x, w, g, col: col) }
+        // The mean of ten calls after one, as engine_bench.py times torch's (one call of 0.4 ms is mostly noise).
+        let fwd = seconds(warmup: 1, runs: 10) { Kernels.conv2dForward(y, x, w, g, col: col) }
+        let bwd = seconds(warmup: 1, runs: 10) { Kernels.conv2dBackward(dx: dx, dweight: dw, dy, x, w, g, col: col) }
         let name = "\(c)@\(s)²"
         ours[name + " fwd"] = fwd * 1e3; ours[name + " bwd"] = bwd * 1e3
         out += [("\(name) fwd ms", fwd * 1e3), ("\(name) bwd ms", bwd * 1e3)]
