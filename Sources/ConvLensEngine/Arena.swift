@@ -56,7 +56,6 @@ final class Arena: @unchecked Sendable {
         let slot: Int
         let slab: Slab?
         let offset: Int
-        let size: Int
     }
 
     /// A step's large allocations in order: rounded size, and birth and death on the step's clock
@@ -116,7 +115,7 @@ final class Arena: @unchecked Sendable {
                 if k < s.plan!.sizes.count, s.plan!.sizes[k] == size {
                     let offset = s.plan!.offsets[k]
                     if s.plan!.claim(offset, size) {
-                        return Ticket(arena: self, step: s.step, slot: k, slab: s.plan!.slab, offset: offset, size: size)
+                        return Ticket(arena: self, step: s.step, slot: k, slab: s.plan!.slab, offset: offset)
                     }
                 } else {
                     // Off the plan (another mode or shape): let its slab go as soon as the tensors
@@ -127,7 +126,7 @@ final class Arena: @unchecked Sendable {
                 }
             }
             s.misses += 1
-            return Ticket(arena: self, step: s.step, slot: k, slab: nil, offset: 0, size: size)
+            return Ticket(arena: self, step: s.step, slot: k, slab: nil, offset: 0)
         }
     }
 
@@ -144,9 +143,9 @@ final class Arena: @unchecked Sendable {
         let trace: Trace? = state.withLock { s in
             let t = s.trace
             let follows = s.plan.map { !s.deviated && t.sizes.count == $0.sizes.count } ?? false
-            if !follows { s.plan = nil }             // its slab goes with its last tensor, before the new one is made
+            // Off the plan, or nothing large any more: the slab goes with its last tensor, before a new one is made.
+            if !follows { s.plan = nil }
             s.trace = Trace(); s.step += 1; s.clock = 0; s.deviated = false
-            if t.sizes.isEmpty { s.plan = nil }         // nothing large any more: the slab goes with its last tensor
             return follows || t.sizes.isEmpty ? nil : t
         }
         guard let trace else { return }
