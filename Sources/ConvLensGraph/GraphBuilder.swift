@@ -153,6 +153,62 @@ private struct Builder {
         }
     }
 
+    /// A leaf module as constructed from its statement: the same for every instance whose
+    /// arguments resolve to the same values.
+    struct Constructed {
+        let layer: Layer
+        let spec: any LayerSpec
+        let className: String
+        let elements: ModuleEntry.ElementCounts
+    }
+    /// Statement id and the values of the names its arguments use → the layer they construct.
+    /// Equal only when the values print alike: `-0.0` and `0.0` are equal Doubles but print apart.
+    struct ConstructKey: Hashable {
+        let statement: Int
+        let values: [ZooValue]
+        static func == (a: ConstructKey, b: ConstructKey) -> Bool {
+            a.statement == b.statement && a.values.count == b.values.count && zip(a.values, b.values).allSatisfy { $0.isIdentical(to: $1) }
+        }
+        func hash(into h: inout Hasher) { h.combine(statement); h.combine(values) }   // identical values are equal: hashes agree
+    }
+    var constructed: [ConstructKey: Constructed] = [:]
+
+    /// Binds a module statement's arguments and constructs its layer, checking each tensor's size;
+    /// a statement met again with the same values of the names it uses (a block's fiftieth
+    /// instance) takes the first construction.
+    mutating func construct(_ st: Statement, _ entry: LayerFactory.Entry, _ ctx: Context, module p: String) throws(ZooError) -> Constructed {
+        var key: ConstructKey?
+        if st.id >= 0 {
+            var values: [ZooValue] = []
+            values.reserveCapacity(st.references.count)
+            for n in st.references {
+                guard let v = ctx.env[n] else { break }          // binding below reports the unknown name
+                values.append(v)
+            }
+            if values.count == st.references.count {
+                key = ConstructKey(statement: st.id, values: values)
+                if let made = constructed[key!] { return made }
+            }
+        }
+        let args = try bindArguments(st, entry.signature, ctx, module: p)
+        let layer: Layer
+        do { layer = try entry.make(args) } catch { throw ZooError(error.kind, error.message, at: st.calleeLocation, module: p) }
+        let spec = layer.spec        // boxed once, kept by every module and node made from it
+        var elements = ModuleEntry.ElementCounts()
+        for (tensors, isBuffer) in [(spec.parameters, false), (spec.buffers, true)] {
+            for t in tensors {
+                if let problem = GraphLimits.tooLarge(t.shape, "\(layer.className) \(t.name)") { throw ZooError(.shape, problem, at: st.calleeLocation, module: p) }
+                let n = t.count
+                if !isBuffer { elements.parameters += n; continue }
+                elements.buffers += n
+                if t.name == "num_batches_tracked" { elements.int64Buffers += n }
+            }
+        }
+        let made = Constructed(layer: layer, spec: spec, className: layer.className, elements: elements)
+        if let key { constructed[key] = made }
+        return made
+    }
+
     // MARK: pass 1 — registration
 
     /// Registers the modules a body defines or declares, in text order; returns name → module index.
@@ -198,23 +254,10 @@ private struct Builder {
                 let reg = try register(st.children ?? [], inner, depth: depth + 1)
                 setBody(idx, (st.children ?? [], inner, reg, true))
             } else if case .module(let entry) = callable {
-                let args = try bindArguments(st, entry.signature, ctx, module: p)
-                let layer: Layer
-                do { layer = try entry.make(args) } catch { throw ZooError(error.kind, error.message, at: st.calleeLocation, module: p) }
-                let spec = layer.spec        // boxed once, kept by the module and its nodes
-                var elements = ModuleEntry.ElementCounts()
-                for (tensors, isBuffer) in [(spec.parameters, false), (spec.buffers, true)] {
-                    for t in tensors {
-                        if let problem = GraphLimits.tooLarge(t.shape, "\(layer.className) \(t.name)") { throw ZooError(.shape, problem, at: st.calleeLocation, module: p) }
-                        countParameter(t.shape, module: idx)
-                        let n = t.count
-                        if !isBuffer { elements.parameters += n; continue }
-                        elements.buffers += n
-                        if t.name == "num_batches_tracked" { elements.int64Buffers += n }
-                    }
-                }
-                modules.append(ModuleEntry(index: idx, path: p, name: st.name, className: layer.className, layer: layer, spec: spec, parent: ctx.owner, depth: depth, location: loc))
-                modules[idx].elements = elements
+                let made = try construct(st, entry, ctx, module: p)
+                countElements(made.elements.parameters + made.elements.buffers, module: idx)
+                modules.append(ModuleEntry(index: idx, path: p, name: st.name, className: made.className, layer: made.layer, spec: made.spec, parent: ctx.owner, depth: depth, location: loc))
+                modules[idx].elements = made.elements
                 modules[ctx.owner].children.append(idx)
             } else if let (block, sig) = blocks[callee] {
                 guard depth < 64 else { throw ZooError(.syntax, "blocks nest too deeply (is '\(callee)' recursive?)", at: st.calleeLocation, module: p) }
@@ -270,15 +313,14 @@ private struct Builder {
                 }
                 inputs = [last]
             }
-            var inner = ctx
-            inner.trainOnly = ctx.trainOnly || st.trainOnly
             let out: Int
             if st.form == .define, let callee = st.callee, case .function(let fn) = LayerFactory.callables[callee] {
                 let name = path(ctx, st.name)
                 let args = try bindArguments(st, fn.signature, ctx, module: name)
                 var layer = try make(fn, args, st, module: name)
                 if case .parameter(var t) = layer { t.name = st.name; layer = .parameter(t) }
-                out = try addNode(name: name, kind: .function, layer: layer, module: nil, inputs: inputs, ctx: inner, location: st.calleeLocation ?? st.nameLocation)
+                out = try addNode(name: name, kind: .function, layer: layer, module: nil, inputs: inputs, scope: ctx.scope, trainOnly: ctx.trainOnly || st.trainOnly,
+                                  location: st.calleeLocation ?? st.nameLocation)
             } else {
                 guard let m = registered[st.name] else {
                     if symbols[st.name] != nil {
@@ -291,6 +333,8 @@ private struct Builder {
                     // (Inception3's AuxLogits needs 17×17 features; eval runs from 75×75): the graph
                     // stays usable for eval and records why training mode cannot run.
                     let mark = nodes.count
+                    var inner = ctx
+                    inner.trainOnly = true
                     do {
                         out = try callModule(m, inputs: inputs, ctx: inner, at: st.nameLocation, auxOutputs: &auxOutputs)
                     } catch {
@@ -299,7 +343,7 @@ private struct Builder {
                         continue
                     }
                 } else {
-                    out = try callModule(m, inputs: inputs, ctx: inner, at: st.nameLocation, auxOutputs: &auxOutputs)
+                    out = try callModule(m, inputs: inputs, ctx: ctx, at: st.nameLocation, auxOutputs: &auxOutputs)
                 }
             }
             symbols[st.name] = out
@@ -315,7 +359,8 @@ private struct Builder {
 
     mutating func callModule(_ m: Int, inputs: [Int], ctx: Context, at loc: SourceLocation, auxOutputs: inout [Int]) throws(ZooError) -> Int {
         if let layer = modules[m].layer {
-            return try addNode(name: modules[m].path, kind: .module, layer: layer, spec: modules[m].spec, module: m, inputs: inputs, ctx: ctx, location: modules[m].location)
+            return try addNode(name: modules[m].path, kind: .module, layer: layer, spec: modules[m].spec, module: m, inputs: inputs, scope: ctx.scope, trainOnly: ctx.trainOnly,
+                               location: modules[m].location)
         }
         guard m < bodies.count, let (body, bctx, reg, isSeq) = bodies[m] else {
             throw ZooError(.syntax, "module '\(modules[m].path)' has no body", at: loc, module: modules[m].path)
@@ -344,8 +389,8 @@ private struct Builder {
         do { return try entry.make(args) } catch { throw ZooError(error.kind, error.message, at: st.calleeLocation, module: module) }
     }
 
-    mutating func addNode(name: String, kind: NodeKind, layer: Layer, spec boxed: (any LayerSpec)? = nil, module: Int?, inputs: [Int], ctx: Context,
-                          location: SourceLocation) throws(ZooError) -> Int {
+    mutating func addNode(name: String, kind: NodeKind, layer: Layer, spec boxed: (any LayerSpec)? = nil, module: Int?, inputs: [Int], scope: [Int],
+                          trainOnly: Bool, location: SourceLocation) throws(ZooError) -> Int {
         let shapes = inputs.map { $0 == ModelGraph.inputID ? inputShape : nodes[$0].outputShape }
         let out: [Int]
         let spec = boxed ?? layer.spec        // a module's spec is boxed once, at registration
@@ -356,7 +401,7 @@ private struct Builder {
         if let p = GraphLimits.tooLarge(out, "\(layer.className)'s output") { throw ZooError(.shape, p, at: location, module: name) }
         let idx = nodes.count
         let node = GraphNode(index: idx, name: name, kind: kind, layer: layer, spec: spec, inputs: inputs, inputShapes: shapes, outputShape: out,
-                             module: module, scope: ctx.scope, trainOnly: ctx.trainOnly, location: location)
+                             module: module, scope: scope, trainOnly: trainOnly, location: location)
         nodes.append(node)
         return idx
     }
@@ -369,9 +414,12 @@ private struct Builder {
     var parameterProblem: Int?
 
     /// Adds one tensor (already checked ≤ 2^40 elements) to the model's total.
-    mutating func countParameter(_ shape: [Int], module: Int) {
+    mutating func countParameter(_ shape: [Int], module: Int) { countElements(shape.reduce(1, *), module: module) }
+
+    /// Adds a module's tensors (a few, each ≤ 2^40 elements) to the model's total.
+    mutating func countElements(_ n: Int, module: Int) {
         guard parameterProblem == nil else { return }       // stop adding (and never overflow) once past the limit
-        parameterElements += shape.reduce(1, *)
+        parameterElements += n
         if parameterElements > Checked.maxTotalElements { parameterProblem = module }
     }
 }

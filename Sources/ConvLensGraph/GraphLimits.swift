@@ -18,7 +18,7 @@ enum GraphLimits {
 
     /// Why one call's MACs or operation counts (in this mode) overflow, or nil. The kinds compute
     /// them with `Checked.satMul`/`satAdd`, so an overflow shows as a saturated value here.
-    static func countProblem(_ n: GraphNode, macs m: Int, _ o: OperationCounts) -> String? {
+    static func countProblem(_ n: borrowing GraphNode, macs m: Int, _ o: OperationCounts) -> String? {
         guard fits(m), fits(o.flops), fits(o.fvcore), fits(o.thop), fits(o.ptflopsModule), fits(o.ptflopsFunctional) else {
             return "\(n.layer.className)'s operation count for input \(ShapeCheck.fmt(n.inputShapes.first ?? [])) overflows (more than 2^62)"
         }
@@ -37,19 +37,23 @@ enum GraphLimits {
         var elements = g.inputShape.reduce(1, *) + parameterElements
         var macs = 0, flops = 0, fvcore = 0
         var thop = 0.0, ptflops = 0.0
-        for n in g.nodes {
-            let eval = n.call(training: false), e = n.spec.operations(eval)
-            if let p = countProblem(n, macs: n.spec.macs(eval), e) { throw ZooError(.shape, p, at: n.location, module: n.name) }
-            let c = n.call(training: true), o = n.spec.operations(c), m = n.spec.macs(c)
-            if let p = countProblem(n, macs: m, o) { throw ZooError(.shape, p, at: n.location, module: n.name) }
-            elements += n.outputShape.reduce(1, *)
+        for i in g.nodes.indices {
+            // Read in place (a copy of the node would retain its eight arrays and strings).
+            let spec = g.nodes[i].spec
+            var call = g.nodes[i].call(training: false)
+            let e = spec.operations(call)
+            if let p = countProblem(g.nodes[i], macs: spec.macs(call), e) { throw ZooError(.shape, p, at: g.nodes[i].location, module: g.nodes[i].name) }
+            call.training = true
+            let o = spec.operations(call), m = spec.macs(call)
+            if let p = countProblem(g.nodes[i], macs: m, o) { throw ZooError(.shape, p, at: g.nodes[i].location, module: g.nodes[i].name) }
+            elements += call.outputElements
             macs += m; flops += o.flops; fvcore += o.fvcore
             thop += o.thop; ptflops += o.ptflopsModule + o.ptflopsFunctional
             if elements > Checked.maxTotalElements {
-                throw ZooError(.shape, "the model's tensors up to here hold more than 2^56 elements together, more than ConvLens handles", at: n.location, module: n.name)
+                throw ZooError(.shape, "the model's tensors up to here hold more than 2^56 elements together, more than ConvLens handles", at: g.nodes[i].location, module: g.nodes[i].name)
             }
             guard fits(macs), fits(flops), fits(fvcore), fits(thop), fits(ptflops) else {
-                throw ZooError(.shape, "the model's total operation count passes 2^62 here, more than ConvLens handles", at: n.location, module: n.name)
+                throw ZooError(.shape, "the model's total operation count passes 2^62 here, more than ConvLens handles", at: g.nodes[i].location, module: g.nodes[i].name)
             }
         }
     }

@@ -44,6 +44,26 @@ public enum ZooValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The same value written the same way: unlike `==`, `-0.0` is not `0.0`, and NaN is NaN.
+    func isIdentical(to other: ZooValue) -> Bool {
+        switch (self, other) {
+        case (.float(let a), .float(let b)): return a.bitPattern == b.bitPattern
+        case (.tuple(let a), .tuple(let b)): return a.count == b.count && zip(a, b).allSatisfy { $0.isIdentical(to: $1) }
+        case (.expr(let o, let a), .expr(let p, let b)): return o == p && a.count == b.count && zip(a, b).allSatisfy { $0.isIdentical(to: $1) }
+        default: return self == other
+        }
+    }
+
+    /// Appends the parameter names the value uses that `names` does not hold yet.
+    func collectNames(into names: inout [String]) {
+        switch self {
+        case .ident(let n): if !names.contains(n) { names.append(n) }
+        case .tuple(let vs): for v in vs { v.collectNames(into: &names) }
+        case .expr(_, let xs): for v in xs { v.collectNames(into: &names) }
+        case .int, .float, .bool, .string, .null: break
+        }
+    }
+
     public var intValue: Int? { if case .int(let v) = self { return v }; return nil }
     public var boolValue: Bool? { if case .bool(let v) = self { return v }; return nil }
     public var doubleValue: Double? {

@@ -23,6 +23,8 @@ private struct Cursor {
     /// How deeply `{ … }` bodies nest here; bounded so a pathological file is an error, not a stack overflow.
     var bodyDepth = 0
     static let maxBodyDepth = 128
+    /// The next statement's `id`.
+    var statementCount = 0
 
     func loc(_ line: Int, _ t: Token?) -> SourceLocation {
         SourceLocation(file: file, line: line, column: t?.column ?? 1)
@@ -133,6 +135,8 @@ private struct Cursor {
         let nameLoc = r.location()
         let name = try r.name("layer name")
         var st = Statement(form: form, name: name, nameLocation: nameLoc)
+        st.id = statementCount
+        statementCount += 1
         if r.accept("=") {
             if form == .call { st.form = .define }
             st.calleeLocation = r.location()
@@ -160,6 +164,7 @@ private struct Cursor {
                     try r.expect("]")
                     st.arguments.append(CallArgument(keyword: "index", value: .int(k), location: l))
                 }
+                for a in st.arguments { a.value.collectNames(into: &st.references) }
             }
             if st.callee == "Sequential" && r.peekIdent("class") {
                 r.pos += 1

@@ -89,4 +89,10 @@ public struct Statement: Sendable {
     public var children: [Statement]?
     /// The class an inline Sequential prints (`Sequential class SimpleStemIN {`); nil: Sequential.
     public var sequentialClass: String?
+    /// The statement's number in its file, counted by the parser; -1 for one made elsewhere.
+    /// With the values of `references` it keys the builder's memo of constructed layers, so a
+    /// block instantiated fifty times binds and constructs each distinct layer once.
+    public var id = -1
+    /// The parameter names the arguments use (each once, in order of first use).
+    public var references: [String] = []
 }

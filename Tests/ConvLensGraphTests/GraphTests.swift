@@ -109,3 +109,45 @@ import TestSupport
         do { _ = try Registry.parseShape("1x3x224") } catch { #expect(error.message.contains("if that is C×H×W, give the batch too: 1x1x3x224")) }
     }
 }
+
+/// The builder constructs a statement's layer once per distinct value of the names it uses
+/// (Builder.construct): instances with other values, or values that print apart, get their own.
+@Suite struct ConstructMemoTests {
+    static let text = """
+    model m
+    input 1 4 8 8
+    block B(c, p) {
+      conv = Conv2d(c, c, kernel_size=3, padding=1)
+      drop = Dropout(p=p)
+      bn = BatchNorm2d(c)
+      act = ReLU(inplace=True)
+    }
+    a = B(4, 0.0)
+    b = B(4, 0.0)
+    c = B(4, -0.0)
+    d = Conv2d(4, 6, kernel_size=1)
+    e = B(6, 0.5)
+    """
+
+    @Test func instancesKeepTheirOwnArguments() throws {
+        let g = try GraphBuilder.build(try ZooParser.parse(Self.text, file: "memo.zoo"))
+        func module(_ path: String) throws -> ModuleEntry { try #require(g.modules.first { $0.path == path }) }
+        #expect(try module("a.conv").spec?.parameters.map(\.shape) == [[4, 4, 3, 3], [4]])
+        #expect(try module("e.conv").spec?.parameters.map(\.shape) == [[6, 6, 3, 3], [6]])
+        #expect(try module("e.conv").elements.parameters == 6 * 6 * 9 + 6)
+        #expect(try module("a.drop").spec?.extraRepr == "p=0.0, inplace=False")
+        #expect(try module("b.drop").spec?.extraRepr == "p=0.0, inplace=False")
+        #expect(try module("c.drop").spec?.extraRepr == "p=-0.0, inplace=False")
+        #expect(try module("e.drop").spec?.extraRepr == "p=0.5, inplace=False")
+        #expect(try module("b.bn").elements.buffers == 4 + 4 + 1)
+        #expect(try module("e.bn").elements.buffers == 6 + 6 + 1)
+        #expect(try module("e.act").spec?.extraRepr == "inplace=True")
+        #expect(g.nodes.map(\.outputShape) == Array(repeating: [1, 4, 8, 8], count: 12) + Array(repeating: [1, 6, 8, 8], count: 5))
+    }
+
+    @Test func aRepeatedBlockCountsEveryInstancesParameters() throws {
+        let g = try GraphBuilder.build(try ZooParser.parse(Self.text, file: "memo.zoo"))
+        let perB4 = 4 * 4 * 9 + 4 + 4 + 4, perB6 = 6 * 6 * 9 + 6 + 6 + 6
+        #expect(g.parameterCount == 3 * perB4 + (4 * 6 + 6) + perB6)
+    }
+}
