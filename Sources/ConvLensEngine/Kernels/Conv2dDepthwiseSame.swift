@@ -102,7 +102,10 @@ struct SameLayout {
 func sameDepthwiseForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                           _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>,
                           epilogue: ConvEpilogue) -> Int {
-    let l = SameLayout(g), share = SameLayout.shareCount(g), hw = g.h * g.w, direct = hw / 32 * 32
+    let l = SameLayout(g), share = SameLayout.shareCount(g), hw = g.h * g.w
+    // The outputs `tapRow` writes straight into y: the most whose blocks (32s, then one 16 or 8)
+    // end exactly there (49 → 48, 196 → 192); the rest go through the run and are copied.
+    let direct = hw / 32 * 32 + min(hw % 32 / 8 * 8, 16)
     let masks = SameLayout.masks(g)
     withUnsafePointers(l.taps, masks) { taps, masks in
         parallelParts(g.n * g.c, work: g.macs) { part, items in
@@ -112,7 +115,6 @@ func sameDepthwiseForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<F
                 let (n, c) = (item / g.c, item % g.c)
                 l.fill(xs, x + item * hw, masks: masks, g)
                 let yo = y + item * hw, wk = weight + c * g.k, b = bias?[c] ?? 0
-                // Whole blocks of 32 straight into y; the last, partial ones through the run.
                 if direct > 0 { tapRow(yo, xs, taps, wk, taps: g.k, count: direct, bias: b) }
                 if hw > direct {
                     tapRow(run, xs + direct, taps, wk, taps: g.k, count: hw - direct, bias: b)
