@@ -38,9 +38,9 @@ extension ConvGeometry {
     public var usesDirect: Bool { groups > 1 && cg == 1 }
     /// Floats of one thread's scratch for the direct kernels: xP, dyP, dyL, then the output run.
     var directShareCount: Int {
-        if SameLayout.applies(self) { return SameLayout.shareCount(self) }
         let l = DirectLayout(self)
-        return cg * l.xPlane + ocg * l.dyPlane + l.dyLPlane + l.runLength
+        let general = cg * l.xPlane + ocg * l.dyPlane + l.dyLPlane + l.runLength
+        return SameLayout.applies(self, forward: true) ? max(general, SameLayout.shareCount(self)) : general
     }
 }
 
@@ -258,7 +258,7 @@ func zeroRow(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
 func directConvForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                        _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>,
                        epilogue: ConvEpilogue = .none) -> Int {
-    if SameLayout.applies(g) { return sameDepthwiseForward(y, x, weight, bias, g, col: col, epilogue: epilogue) }
+    if SameLayout.applies(g, forward: true) { return sameDepthwiseForward(y, x, weight, bias, g, col: col, epilogue: epilogue) }
     let l = DirectLayout(g), share = g.directShareCount
     l.taps.withUnsafeBufferPointer { taps in
         let taps = taps.baseAddress!
@@ -300,7 +300,7 @@ func directConvForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
 func directConvBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
                         _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                         _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) {
-    if SameLayout.applies(g) { return sameDepthwiseBackward(dx, dweight, dbias, dy, x, weight, g, col: col) }
+    if SameLayout.applies(g, forward: false) { return sameDepthwiseBackward(dx, dweight, dbias, dy, x, weight, g, col: col) }
     let l = DirectLayout(g), share = g.directShareCount
     let phaseTaps = l.phaseWeights.count
     withUnsafePointers(l.taps, l.phaseStart, l.phaseOffsets, l.phaseWeights) { taps, phaseStart, phaseOffsets, phaseWeights in

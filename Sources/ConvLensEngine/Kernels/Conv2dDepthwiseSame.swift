@@ -27,17 +27,22 @@ struct SameLayout {
     let taps: [Int]
 
     /// The geometries this file runs: depthwise (one input and one output channel per group),
-    /// stride 1, dilation 1, odd kernels with "same" padding, on planes of at most `largestPlane`.
-    static func applies(_ g: ConvGeometry) -> Bool {
-        g.h * g.w <= largestPlane && g.cg == 1 && g.ocg == 1 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1
+    /// stride 1, dilation 1, odd kernels with "same" padding, on planes of at most
+    /// `largestForwardPlane` (forward) or `largestPlane` (backward).
+    static func applies(_ g: ConvGeometry, forward: Bool) -> Bool {
+        g.h * g.w <= (forward ? largestForwardPlane : largestPlane) && g.cg == 1 && g.ocg == 1 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1
             && g.kh % 2 == 1 && g.kw % 2 == 1 && g.ph == (g.kh - 1) / 2 && g.pw == (g.kw - 1) / 2
     }
 
     /// Measured (`Benchmarks/run engine-depthwise`, b8, 3×3): at 7×7 this file's kernels take 0.63×
-    /// the general kernels' time forward and 0.8× backward; at 14×14 the two are even forward and
-    /// this one 1.25× slower backward, at 28×28 and 56×56 1.2–1.5× slower (KW copies of a plane
-    /// outgrow the L1 cache, where the general kernels' one padded copy does not).
+    /// the general kernels' time forward and 0.8× backward; at 14×14 the backward is 1.25× slower
+    /// here, at 28×28 and 56×56 both are 1.2–1.5× slower (KW copies of a plane outgrow the L1 cache,
+    /// where the general kernels' one padded copy does not).
     static let largestPlane = 100
+    /// At 14×14 the forward is faster here (384@14²: 0.44–0.74 ms against 0.77–1.17, four
+    /// interleaved runs on a loaded machine), once `tapRow` writes 192 of the 196 outputs straight
+    /// into y.
+    static let largestForwardPlane = 196
 
     init(_ g: ConvGeometry) {
         margin = g.ph * g.w + 8
