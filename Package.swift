@@ -19,7 +19,7 @@ let engineSwiftSettings: [SwiftSetting] = []
 
 let package = Package(
     name: "ConvLens",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "ConvLens", targets: ["ConvLensONNX", "ConvLensGraph", "ConvLensAnalysis", "ConvLensEngine", "ConvLensDiagram", "ConvLensTrain", "ConvLensExplain", "ConvLensReport"]),
         .executable(name: "convlens", targets: ["convlens"]),

@@ -9,7 +9,7 @@ let parent = parentURL.lastPathComponent
 
 let package = Package(
     name: "ConvLensBenchmarks",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     dependencies: [.package(path: parentURL.path)],
     targets: [
         .executableTarget(name: "convlens-bench", dependencies: [.product(name: "ConvLens", package: parent)],

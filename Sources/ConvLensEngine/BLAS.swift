@@ -180,7 +180,7 @@ public enum BLAS {
         let extent = byColumns ? n : m
         let chunk = ((extent + parts - 1) / parts + 15) / 16 * 16      // multiples of 16: whole kernel panels
         let (aAddr, bAddr, cAddr) = (Int(bitPattern: a), Int(bitPattern: b), Int(bitPattern: c))
-        DispatchQueue.concurrentPerform(iterations: parts) { t in
+        Workers.perform(iterations: parts) { t in
             let lo = t * chunk, hi = min(extent, lo + chunk)
             guard lo < hi else { return }
             let a = UnsafePointer<Float>(bitPattern: aAddr)!, b = UnsafePointer<Float>(bitPattern: bAddr)!

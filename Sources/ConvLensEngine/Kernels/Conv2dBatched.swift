@@ -20,7 +20,7 @@ func conv2dForwardBatched(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<F
                 let c = UnsafeMutablePointer<Float>(bitPattern: colAddr)! + j * g.ohw
                 im2col(c, UnsafePointer<Float>(bitPattern: xAddr)! + (start + j) * chw, g, ld: ld)
             }
-            if parallel { DispatchQueue.concurrentPerform(iterations: b, execute: fill) } else { for j in 0..<b { fill(j) } }
+            if parallel { Workers.perform(iterations: b, fill) } else { for j in 0..<b { fill(j) } }
             gemm(parallel, .none, .none, g.ocg, ld, g.k, 1, weight + grp * g.ocg * g.k, g.k, col, ld, 0, out, ld)
             macs += g.ocg * ld * g.k
             for j in 0..<b {
@@ -53,7 +53,7 @@ func conv2dBackwardBatched(_ dx: UnsafeMutablePointer<Float>?, _ dweight: Unsafe
             let fill: @Sendable (Int) -> Void = { j in
                 im2col(UnsafeMutablePointer<Float>(bitPattern: colAddr)! + j * g.ohw, UnsafePointer<Float>(bitPattern: xAddr)! + (start + j) * chw, g, ld: ld)
             }
-            if parallel { DispatchQueue.concurrentPerform(iterations: b, execute: fill) } else { for j in 0..<b { fill(j) } }
+            if parallel { Workers.perform(iterations: b, fill) } else { for j in 0..<b { fill(j) } }
             // dW[OCG, K] += dY[OCG, B·OHW] · col[K, B·OHW]ᵀ
             gemm(parallel, .none, .transpose, g.ocg, g.k, ld, 1, dyc, ld, col, ld, 1, dweight + grp * g.ocg * g.k, g.k)
             if let dbias {
@@ -66,7 +66,7 @@ func conv2dBackwardBatched(_ dx: UnsafeMutablePointer<Float>?, _ dweight: Unsafe
             let scatter: @Sendable (Int) -> Void = { j in
                 col2im(UnsafeMutablePointer<Float>(bitPattern: dxAddr)! + (start + j) * chw, UnsafePointer<Float>(bitPattern: colAddr)! + j * g.ohw, g, ld: ld)
             }
-            if parallel { DispatchQueue.concurrentPerform(iterations: b, execute: scatter) } else { for j in 0..<b { scatter(j) } }
+            if parallel { Workers.perform(iterations: b, scatter) } else { for j in 0..<b { scatter(j) } }
         }
     }
 }

@@ -36,7 +36,7 @@ func conv2dForwardSplit(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Flo
     let share = g.partColCount
     let addrs = (y: Int(bitPattern: y), x: Int(bitPattern: x), w: Int(bitPattern: weight),
                  b: Int(bitPattern: bias), col: Int(bitPattern: col))
-    DispatchQueue.concurrentPerform(iterations: g.batchParts) { t in
+    Workers.perform(iterations: g.batchParts) { t in
         let r = g.part(t)
         guard !r.isEmpty else { return }
         _ = conv2dForwardImages(UnsafeMutablePointer<Float>(bitPattern: addrs.y)! + r.lowerBound * g.oc * g.ohw,
@@ -59,7 +59,7 @@ func conv2dBackwardSplit(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMu
     extra.update(repeating: 0, count: (parts - 1) * own)
     let addrs = (dx: Int(bitPattern: dx), dw: Int(bitPattern: dweight), db: Int(bitPattern: dbias), dy: Int(bitPattern: dy),
                  x: Int(bitPattern: x), w: Int(bitPattern: weight), col: Int(bitPattern: col), extra: Int(bitPattern: extra))
-    DispatchQueue.concurrentPerform(iterations: parts) { t in
+    Workers.perform(iterations: parts) { t in
         let r = g.part(t)
         guard !r.isEmpty else { return }
         let scratch = UnsafeMutablePointer<Float>(bitPattern: addrs.extra)! + (t - 1) * own

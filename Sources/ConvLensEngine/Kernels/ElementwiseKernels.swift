@@ -92,10 +92,7 @@ func parallelChunks(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
 func parallelParts(_ count: Int, work: Int, _ body: (_ part: Int, _ chunk: Range<Int>) -> Void) {
     let parts = min(BLAS.threads, count)
     guard parts >= 2, work >= 1 << 16 else { return body(0, 0..<count) }
-    withoutActuallyEscaping(body) { f in
-        let box = UnsafeSendableBox(f)
-        DispatchQueue.concurrentPerform(iterations: parts) { part in box.value(part, (part * count / parts)..<((part + 1) * count / parts)) }
-    }
+    Workers.perform(iterations: parts) { part in body(part, (part * count / parts)..<((part + 1) * count / parts)) }
 }
 
 struct UnsafeSendableBox<T>: @unchecked Sendable {
