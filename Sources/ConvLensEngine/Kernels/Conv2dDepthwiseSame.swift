@@ -120,10 +120,16 @@ func sameDepthwiseForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<F
                 let (n, c) = (item / g.c, item % g.c)
                 l.fill(xs, x + item * hw, masks: masks, g)
                 let yo = y + item * hw, wk = weight + c * g.k, b = bias?[c] ?? 0
-                if direct > 0 { tapRow(yo, xs, taps, wk, taps: g.k, count: direct, bias: b) }
-                if hw > direct {
-                    tapRow(run, xs + direct, taps, wk, taps: g.k, count: hw - direct, bias: b)
-                    for t in 0..<(hw - direct) { yo[direct + t] = run[t] }
+                if hw >= 32 && item + 1 < items.upperBound {
+                    // The whole plane in one call: its last block's spill (< 32 floats) lands in
+                    // the next plane, which this thread computes next (49 outputs: one call, no copy).
+                    tapRow(yo, xs, taps, wk, taps: g.k, count: hw, bias: b)
+                } else {
+                    if direct > 0 { tapRow(yo, xs, taps, wk, taps: g.k, count: direct, bias: b) }
+                    if hw > direct {
+                        tapRow(run, xs + direct, taps, wk, taps: g.k, count: hw - direct, bias: b)
+                        for t in 0..<(hw - direct) { yo[direct + t] = run[t] }
+                    }
                 }
                 if !epilogue.isNone { epilogue.apply(y, image: n, channel: c, g, range: 0..<g.ohw) }
             }
