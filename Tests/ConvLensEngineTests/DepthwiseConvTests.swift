@@ -98,7 +98,8 @@ struct DepthwiseConvTests {
         Case(n: 3, c: 20, groups: 20, oc: 20, h: 8, w: 8, kh: 3, kw: 3, s: 1, p: 1, d: 1),   // 64 outputs: whole blocks only
         Case(n: 1, c: 4, groups: 4, oc: 4, h: 3, w: 11, kh: 5, kw: 3, s: 1, p: 1, d: 1),     // kernel taller than wide
         Case(n: 2, c: 6, groups: 6, oc: 6, h: 2, w: 5, kh: 5, kw: 5, s: 1, p: 2, d: 1),      // kernel beyond the plane
-        // Forward in Conv2dDepthwiseSame.swift, backward in the general kernels (planes of 101–196).
+        // Forward in Conv2dDepthwiseSame.swift, backward in the general kernels (planes of 101–784).
+        Case(n: 2, c: 12, groups: 12, oc: 12, h: 28, w: 28, kh: 3, kw: 3, s: 1, p: 1, d: 1),  // MobileNet's 28×28
         Case(n: 2, c: 16, groups: 16, oc: 16, h: 14, w: 14, kh: 3, kw: 3, s: 1, p: 1, d: 1),  // MobileNet's 14×14: 192 outputs + 4
         Case(n: 1, c: 6, groups: 6, oc: 6, h: 13, w: 15, kh: 5, kw: 5, s: 1, p: 2, d: 1, bias: false),  // 195 outputs
     ]

@@ -1,5 +1,5 @@
-// Depthwise Conv2d with "same" padding at stride 1 on small planes (the last stages of MobileNet,
-// EfficientNet and ConvNeXt: 3×3, 5×5 and 7×7 depthwise layers on 7×7 maps): the plane is one flat
+// Depthwise Conv2d with "same" padding at stride 1 on small planes (the later stages of MobileNet,
+// EfficientNet and ConvNeXt: 3×3, 5×5 and 7×7 depthwise layers on 7×7 to 28×28 maps): the plane is one flat
 // run in its own layout, with no padded copy made row by row and no copy back. A sibling of Conv2dDepthwise.swift's general kernels, which
 // pad every plane row by row into a wider layout and copy each output row out again: on the small
 // maps of the last stages (7×7, 14×14) those short-row loops cost several times the arithmetic.
@@ -34,15 +34,15 @@ struct SameLayout {
             && g.kh % 2 == 1 && g.kw % 2 == 1 && g.ph == (g.kh - 1) / 2 && g.pw == (g.kw - 1) / 2
     }
 
-    /// Measured (`Benchmarks/run engine-depthwise`, b8, 3×3): at 7×7 this file's kernels take 0.63×
-    /// the general kernels' time forward and 0.8× backward; at 14×14 the backward is 1.25× slower
-    /// here, at 28×28 and 56×56 both are 1.2–1.5× slower (KW copies of a plane outgrow the L1 cache,
-    /// where the general kernels' one padded copy does not).
+    /// Backward, measured (`Benchmarks/run engine-depthwise`, b8, 3×3): at 7×7 this file's kernel
+    /// takes 0.8× the general kernel's time; at 14×14 it is 1.25× slower, at 28×28 and 56×56
+    /// 1.2–1.5× slower (twice KW copies of a plane, x's and dy's, outgrow the L1 cache, where the
+    /// general kernel's padded copies do not).
     static let largestPlane = 100
-    /// At 14×14 the forward is faster here (384@14²: 0.44–0.74 ms against 0.77–1.17, four
-    /// interleaved runs on a loaded machine), once `tapRow` writes 192 of the 196 outputs straight
-    /// into y.
-    static let largestForwardPlane = 196
+    /// Forward, once a plane is one `tapRow` call straight into y, this file is the faster up to
+    /// 28×28: interleaved on a loaded machine, 384@14² 0.44–0.74 ms against 0.77–1.17, and 192@28²
+    /// 0.37–0.59 against 0.57–0.78. At 56×56 the two were within the noise.
+    static let largestForwardPlane = 784
 
     init(_ g: ConvGeometry) {
         margin = g.ph * g.w + 8
