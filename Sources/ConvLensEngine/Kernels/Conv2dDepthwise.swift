@@ -64,7 +64,7 @@ struct DirectLayout {
     /// or before dy's: "same" padding, the usual depthwise case), so that dy is padded once.
     let dyLInDyP: Int?
     /// Floats of the output run (flat: the forward's or the input gradient's whole plane; else one
-    /// row), rounded up to eight, and 32 more (`tapRow` may store up to 31 floats past its count).
+    /// row), rounded up to eight, and 32 more (`tapRow` stores up to 7 floats past its count; the 32 are kept from when it could store 31).
     let runLength: Int
     /// Forward taps k = (ci·KH + i)·KW + j (the weight's own order): the offset in xP from output
     /// (0, 0)'s position to its tap k.
@@ -123,14 +123,15 @@ func store8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutable
 
 /// out[t] = bias + Σ_q wk[q]·src[taps[q] + t] for t in 0..<count, thirty-two outputs at a time
 /// (four independent sums: one sum through all the taps is a chain of dependent adds); the last
-/// block is 32, 16 or 8 wide, so loads and stores reach up to 31 floats past count. Fused
+/// block is 32, 24, 16 or 8 wide, whichever is the narrowest to cover what is left, so loads and
+/// stores reach up to 7 floats past count. Fused
 /// multiply-adds throughout this file: `addingProduct` is one vfmadd in the engine's Haswell
 /// build, where `a += w * x` is a multiply and an add.
 @inline(__always)
 func tapRow(_ out: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ taps: UnsafePointer<Int>, _ wk: UnsafePointer<Float>,
             taps k: Int, count: Int, bias: Float) {
     var t = 0
-    while count &- t > 16 {
+    while count &- t > 24 {
         var a0 = SIMD8<Float>(repeating: bias), a1 = a0, a2 = a0, a3 = a0
         let s = src + t
         for q in 0..<k {
@@ -140,7 +141,15 @@ func tapRow(_ out: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ t
         store8(out + t, a0); store8(out + t + 8, a1); store8(out + t + 16, a2); store8(out + t + 24, a3)
         t &+= 32
     }
-    if count &- t > 8 {
+    if count &- t > 16 {                        // 17–24 left: three sums, not a fourth one wasted
+        var a0 = SIMD8<Float>(repeating: bias), a1 = a0, a2 = a0
+        let s = src + t
+        for q in 0..<k {
+            let wv = SIMD8<Float>(repeating: wk[q]), p = s + taps[q]
+            a0 = a0.addingProduct(wv, load8(p)); a1 = a1.addingProduct(wv, load8(p + 8)); a2 = a2.addingProduct(wv, load8(p + 16))
+        }
+        store8(out + t, a0); store8(out + t + 8, a1); store8(out + t + 16, a2)
+    } else if count &- t > 8 {
         var a0 = SIMD8<Float>(repeating: bias), a1 = a0, b0 = SIMD8<Float>(), b1 = b0
         let s = src + t
         var q = 0

@@ -120,8 +120,8 @@ func sameDepthwiseForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<F
                 let (n, c) = (item / g.c, item % g.c)
                 l.fill(xs, x + item * hw, masks: masks, g)
                 let yo = y + item * hw, wk = weight + c * g.k, b = bias?[c] ?? 0
-                if hw >= 32 && item + 1 < items.upperBound {
-                    // The whole plane in one call: its last block's spill (< 32 floats) lands in
+                if hw >= 8 && item + 1 < items.upperBound {
+                    // The whole plane in one call: its last block's spill (< 8 floats) lands in
                     // the next plane, which this thread computes next (49 outputs: one call, no copy).
                     tapRow(yo, xs, taps, wk, taps: g.k, count: hw, bias: b)
                 } else {
