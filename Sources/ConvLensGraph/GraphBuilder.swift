@@ -191,8 +191,7 @@ private struct Builder {
             }
         }
         let args = try bindArguments(st, entry.signature, ctx, module: p)
-        let layer: Layer
-        do { layer = try entry.make(args) } catch { throw ZooError(error.kind, error.message, at: st.calleeLocation, module: p) }
+        let layer = try make(entry, args, st, module: p)
         let spec = layer.spec        // boxed once, kept by every module and node made from it
         var elements = ModuleEntry.ElementCounts()
         for (tensors, isBuffer) in [(spec.parameters, false), (spec.buffers, true)] {

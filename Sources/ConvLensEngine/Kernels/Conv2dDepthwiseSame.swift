@@ -108,9 +108,9 @@ func sameDepthwiseForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<F
                           _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>,
                           epilogue: ConvEpilogue) -> Int {
     let l = SameLayout(g), share = SameLayout.shareCount(g), hw = g.h * g.w
-    // The outputs `tapRow` writes straight into y: the most whose blocks (32s, then one 16 or 8)
-    // end exactly there (49 → 48, 196 → 192); the rest go through the run and are copied.
-    let direct = hw / 32 * 32 + min(hw % 32 / 8 * 8, 16)
+    // The outputs `tapRow` writes straight into y on a thread's last plane: whole eights, where its
+    // blocks end exactly (49 → 48, 196 → 192); the rest go through the run and are copied.
+    let direct = hw / 8 * 8
     let masks = SameLayout.masks(g)
     withUnsafePointers(l.taps, masks) { taps, masks in
         parallelParts(g.n * g.c, work: g.macs) { part, items in
