@@ -92,13 +92,16 @@ struct DepthwiseConvTests {
         Case(n: 2, c: 40, groups: 40, oc: 80, h: 4, w: 3, kh: 3, kw: 3, s: 2, p: 1, d: 1),   // 2×2 outputs, stride 2
         Case(n: 3, c: 8, groups: 8, oc: 8, h: 3, w: 3, kh: 3, kw: 3, s: 1, p: 0, d: 1),      // 1×1 outputs
         Case(n: 2, c: 6, groups: 6, oc: 6, h: 1, w: 1, kh: 3, kw: 3, s: 1, p: 1, d: 1),      // 1×1 maps
-        // "Same" padding at stride 1 on small planes (Conv2dDepthwiseSame.swift): 32·q outputs, 32·q + r, odd sizes.
+        // "Same" padding at stride 1 (Conv2dDepthwiseBlocked.swift): eight channels to a vector, a last
+        // partial block (20 = 8 + 8 + 4, 6, 4), planes of HW mod 8 ≠ 0, widths not a multiple of four.
         Case(n: 2, c: 48, groups: 48, oc: 48, h: 7, w: 7, kh: 7, kw: 7, s: 1, p: 3, d: 1),   // ConvNeXt's 7×7 on 7×7, parallel
         Case(n: 2, c: 32, groups: 32, oc: 32, h: 10, w: 10, kh: 5, kw: 5, s: 1, p: 2, d: 1, bias: false),  // the largest plane
         Case(n: 3, c: 20, groups: 20, oc: 20, h: 8, w: 8, kh: 3, kw: 3, s: 1, p: 1, d: 1),   // 64 outputs: whole blocks only
         Case(n: 1, c: 4, groups: 4, oc: 4, h: 3, w: 11, kh: 5, kw: 3, s: 1, p: 1, d: 1),     // kernel taller than wide
         Case(n: 2, c: 6, groups: 6, oc: 6, h: 2, w: 5, kh: 5, kw: 5, s: 1, p: 2, d: 1),      // kernel beyond the plane
-        // Forward in Conv2dDepthwiseSame.swift, backward in the general kernels (planes of 101–784).
+        Case(n: 2, c: 11, groups: 11, oc: 11, h: 30, w: 23, kh: 3, kw: 3, s: 1, p: 1, d: 1),  // 3 channels in the last block
+        Case(n: 3, c: 9, groups: 9, oc: 9, h: 6, w: 1, kh: 3, kw: 3, s: 1, p: 1, d: 1, bias: false),  // one column: 3 of 4 outputs past it
+        Case(n: 1, c: 17, groups: 17, oc: 17, h: 5, w: 9, kh: 7, kw: 7, s: 1, p: 3, d: 1),  // kernel wider than the plane
         Case(n: 2, c: 12, groups: 12, oc: 12, h: 28, w: 28, kh: 3, kw: 3, s: 1, p: 1, d: 1),  // MobileNet's 28×28
         Case(n: 2, c: 16, groups: 16, oc: 16, h: 14, w: 14, kh: 3, kw: 3, s: 1, p: 1, d: 1),  // MobileNet's 14×14: 192 outputs + 4
         Case(n: 1, c: 6, groups: 6, oc: 6, h: 13, w: 15, kh: 5, kw: 5, s: 1, p: 2, d: 1, bias: false),  // 195 outputs
@@ -166,5 +169,40 @@ struct DepthwiseConvTests {
             backward(nil, dw2, nil)
             #expect(relativeError(dw2, dwRef) <= 1e-5)
         }
+    }
+
+    /// A NaN stays in its channel and its taps' reach, as in PyTorch: eight channels share a
+    /// vector in the blocked kernels, and a border is zeros, never a neighbour's values.
+    @Test func nanStaysInItsChannel() throws {
+        let (c, h) = (12, 7)
+        let layer = Conv2d(inChannels: c, outChannels: c, kernelSize: [3, 3], stride: [1, 1], padding: [1, 1],
+                           dilation: [1, 1], groups: c, bias: true)
+        let shape = [2, c, h, h]
+        let g = ConvGeometry(input: shape, output: shape, layer: layer)
+        let x = Tensor(shape: shape, values: [Float](repeating: 1, count: 2 * c * h * h))
+        x[((1 * c + 3) * h + 3) * h + 3] = .nan                            // image 1, channel 3, pixel (3, 3)
+        x[((0 * c + 9) * h + 0) * h + 6] = .infinity                       // image 0, channel 9, a corner
+        let w = Tensor(shape: [c, 1, 3, 3], values: [Float](repeating: 0.5, count: c * 9)), b = Tensor(zeros: [c])
+        let col = Tensor(zeros: [max(g.colCount, 1)]), y = Tensor(zeros: shape)
+        _ = conv2dForward(y.data, x.data, w.data, b.data, g, col: col.data)
+        for n in 0..<2 {
+            for ch in 0..<c {
+                for oy in 0..<h {
+                    for ox in 0..<h {
+                        let v = y[((n * c + ch) * h + oy) * h + ox]
+                        let nan = n == 1 && ch == 3 && abs(oy - 3) <= 1 && abs(ox - 3) <= 1
+                        let inf = n == 0 && ch == 9 && oy <= 1 && ox >= 5
+                        #expect(nan ? v.isNaN : inf ? v == .infinity : v.isFinite, "y[\(n), \(ch), \(oy), \(ox)] = \(v)")
+                    }
+                }
+            }
+        }
+        let dy = Tensor(shape: shape, values: [Float](repeating: 1, count: 2 * c * h * h))
+        let dx = Tensor(zeros: shape), dw = Tensor(zeros: w.shape), db = Tensor(zeros: [c])
+        conv2dBackward(dx.data, dw.data, db.data, dy.data, x.data, w.data, g, col: col.data)
+        for ch in 0..<c {
+            for q in 0..<9 { #expect(ch == 3 ? dw[ch * 9 + q].isNaN : ch == 9 ? !dw[ch * 9 + q].isNaN : dw[ch * 9 + q].isFinite, "dw[\(ch), \(q)]") }
+        }
+        #expect((0..<dx.count).allSatisfy { dx[$0].isFinite } && (0..<c).allSatisfy { db[$0] == 98 })
     }
 }

@@ -40,7 +40,7 @@ extension ConvGeometry {
     var directShareCount: Int {
         let l = DirectLayout(self)
         let general = cg * l.xPlane + ocg * l.dyPlane + l.dyLPlane + l.runLength
-        return SameLayout.applies(self, forward: true) ? max(general, SameLayout.shareCount(self)) : general
+        return BlockedDepthwiseLayout.applies(self) ? max(general, BlockedDepthwiseLayout(self).shareCount) : general
     }
 }
 
@@ -267,7 +267,7 @@ func zeroRow(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
 func directConvForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                        _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>,
                        epilogue: ConvEpilogue = .none) -> Int {
-    if SameLayout.applies(g, forward: true) { return sameDepthwiseForward(y, x, weight, bias, g, col: col, epilogue: epilogue) }
+    if BlockedDepthwiseLayout.applies(g) { return blockedDepthwiseForward(y, x, weight, bias, g, col: col, epilogue: epilogue) }
     let l = DirectLayout(g), share = g.directShareCount
     l.taps.withUnsafeBufferPointer { taps in
         let taps = taps.baseAddress!
@@ -309,7 +309,7 @@ func directConvForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Floa
 func directConvBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
                         _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                         _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) {
-    if SameLayout.applies(g, forward: false) { return sameDepthwiseBackward(dx, dweight, dbias, dy, x, weight, g, col: col) }
+    if BlockedDepthwiseLayout.appliesBackward(g) { return blockedDepthwiseBackward(dx, dweight, dbias, dy, x, weight, g, col: col) }
     let l = DirectLayout(g), share = g.directShareCount
     let phaseTaps = l.phaseWeights.count
     withUnsafePointers(l.taps, l.phaseStart, l.phaseOffsets, l.phaseWeights) { taps, phaseStart, phaseOffsets, phaseWeights in
