@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 @testable import ConvLensEngine
 
-/// The direct depthwise kernels (Conv2dDepthwise.swift) and grouped convolutions. Oracles:
+/// The direct depthwise kernels (Conv2dDepthwise.swift, Conv2dDepthwiseBlocked.swift) and grouped convolutions. Oracles:
 /// ops_modern.safetensors (PyTorch, float64, stored as float32) for every convolution case there,
 /// within 1e-5 relative error for y, gx, gw, gb through the engine's dispatch (conv2dForward and
 /// conv2dBackward) and, for grouped cases, through the direct kernels too (they take any group

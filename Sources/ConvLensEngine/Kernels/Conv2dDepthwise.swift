@@ -7,6 +7,10 @@ import Foundation
 // Legend: N batch, C input channels, H W input size, OC output channels, OH OW output size,
 // KH KW kernel, G groups, CG = C/G, OCG = OC/G (the channel multiplier M = OC/C when G = C),
 // K = CG·KH·KW taps per output channel; sh sw stride, ph pw padding, dh dw dilation.
+// With one output channel per group (M = 1, the usual case) the forward runs in
+// Conv2dDepthwiseBlocked.swift instead (eight channels to a vector), and so does the backward of
+// the stride-1 same-padded ones; this file's kernels take the rest (multipliers M > 1, and the
+// backward of strided, dilated or otherwise padded layers).
 //
 // Each group's planes are first copied into a zero-padded scratch (per thread, in `col`), so the
 // loops over the interior and the padded border are one and the same, with no bounds tests:

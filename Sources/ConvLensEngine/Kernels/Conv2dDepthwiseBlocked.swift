@@ -26,8 +26,8 @@
 
 /// The layouts of one blocked depthwise convolution, and the pixel → vector slot tables.
 struct BlockedDepthwiseLayout {
-    /// OW rounded up to four; T's row length (TW) and rows.
-    let w4, tw, tRows: Int
+    /// OW rounded up to four; T's row length (TW) and rows; floats of an input and an output plane.
+    let w4, tw, tRows, inputPlane, outputPlane: Int
     /// Vector slots of T (its rows, then one slot for input pixels no output reads) and of O, and
     /// floats of one thread's scratch (T, O, the backward's second T, a zero plane).
     let tSlots, oSlots, shareCount: Int
@@ -54,6 +54,7 @@ struct BlockedDepthwiseLayout {
 
     init(_ g: ConvGeometry) {
         w4 = (g.ow + 3) / 4 * 4
+        (inputPlane, outputPlane) = (g.h * g.w, g.ohw)
         tw = (w4 - 1) * g.sw + (g.kw - 1) * g.dw + 1
         tRows = (g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1
         tSlots = tRows * tw + 1
@@ -95,14 +96,14 @@ extension BlockedDepthwiseLayout {
     /// channels past the last.
     @inline(__always)
     func planes(_ t: UnsafePointer<Float>, n: Int, c0: Int, _ g: ConvGeometry, zero: UnsafePointer<Float>) -> Planes8 {
-        let hw = g.h * g.w
-        func p(_ l: Int) -> UnsafePointer<Float> { c0 + l < g.c ? t + (n * g.c + c0 + l) * hw : zero }
+        func p(_ l: Int) -> UnsafePointer<Float> { c0 + l < g.c ? t + (n * g.c + c0 + l) * inputPlane : zero }
         return (p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7))
     }
 
     /// The eight planes into T's interior (its border and slack are left as they are: zero).
     @inline(__always)
-    func fill(_ tv: UnsafeMutablePointer<SIMD8<Float>>, _ src: Planes8, hw: Int, tSlot: UnsafePointer<Int>) {
+    func fill(_ tv: UnsafeMutablePointer<SIMD8<Float>>, _ src: Planes8, tSlot: UnsafePointer<Int>) {
+        let hw = inputPlane
         var p = 0
         while p &+ 8 <= hw {
             var r = (load8(src.0 + p), load8(src.1 + p), load8(src.2 + p), load8(src.3 + p),
@@ -148,7 +149,8 @@ extension BlockedDepthwiseLayout {
     /// O out to the planes of channels c0 ..< c0 + lanes at dst (the first's plane): stored, or
     /// added to what they hold.
     @inline(__always)
-    func spill(_ dst: UnsafeMutablePointer<Float>, _ ov: UnsafePointer<SIMD8<Float>>, hw: Int, lanes: Int, add: Bool, oSlot: UnsafePointer<Int>) {
+    func spill(_ dst: UnsafeMutablePointer<Float>, _ ov: UnsafePointer<SIMD8<Float>>, lanes: Int, add: Bool, oSlot: UnsafePointer<Int>) {
+        let hw = outputPlane
         var p = 0
         if lanes == 8 {
             while p &+ 8 <= hw {
@@ -178,14 +180,14 @@ extension BlockedDepthwiseLayout {
     /// One thread's scratch in `col`, aligned to 32 bytes: T (zeroed), O, a second T (zeroed, the
     /// backward's dy) when asked, and the zero plane.
     @inline(__always)
-    func scratch(_ col: UnsafeMutablePointer<Float>, part: Int, share: Int, second: Bool, hw: Int)
+    func scratch(_ col: UnsafeMutablePointer<Float>, part: Int, second: Bool)
         -> (t: UnsafeMutablePointer<SIMD8<Float>>, o: UnsafeMutablePointer<SIMD8<Float>>, t2: UnsafeMutablePointer<SIMD8<Float>>, zero: UnsafePointer<Float>) {
-        let raw = UnsafeMutableRawPointer(col + part * share)
+        let raw = UnsafeMutableRawPointer(col + part * shareCount)
         let tv = (raw + (-Int(bitPattern: raw) & 31)).assumingMemoryBound(to: SIMD8<Float>.self)
         let ov = tv + tSlots, t2 = ov + oSlots, zero = UnsafeMutableRawPointer(t2 + (second ? tSlots : 0)).assumingMemoryBound(to: Float.self)
         tv.update(repeating: SIMD8(), count: tSlots)
         if second { t2.update(repeating: SIMD8(), count: tSlots) }
-        zero.update(repeating: 0, count: hw + 8)
+        zero.update(repeating: 0, count: inputPlane + 8)
         return (tv, ov, t2, UnsafePointer(zero))
     }
 }
@@ -217,16 +219,16 @@ private func withTables<R>(_ l: BlockedDepthwiseLayout, _ wT: [SIMD8<Float>], _ 
 func blockedDepthwiseForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                              _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>,
                              epilogue: ConvEpilogue) -> Int {
-    let l = BlockedDepthwiseLayout(g), hw = g.h * g.w, blocks = (g.c + 7) / 8, k = g.k
+    let l = BlockedDepthwiseLayout(g), blocks = (g.c + 7) / 8, k = g.k
     let (wT, bT) = blockedWeights(weight, bias, g, flipped: false)
     withTables(l, wT, bT) { wT, bT, tSlot, oSlot, taps in
         parallelParts(g.n * blocks, work: g.macs) { part, items in
-            let s = l.scratch(col, part: part, share: l.shareCount, second: false, hw: hw)
+            let s = l.scratch(col, part: part, second: false)
             for item in items {
                 let (n, b) = (item / blocks, item % blocks), c0 = b * 8, lanes = min(8, g.c - c0)
-                l.fill(s.t, l.planes(x, n: n, c0: c0, g, zero: s.zero), hw: hw, tSlot: tSlot)
+                l.fill(s.t, l.planes(x, n: n, c0: c0, g, zero: s.zero), tSlot: tSlot)
                 l.convolve(s.o, s.t, wT + b * k, bias: bT[b], taps: taps, k: k, rows: g.oh, sh: g.sh, sw: g.sw)
-                l.spill(y + (n * g.c + c0) * g.ohw, s.o, hw: g.ohw, lanes: lanes, add: false, oSlot: oSlot)
+                l.spill(y + (n * g.c + c0) * g.ohw, s.o, lanes: lanes, add: false, oSlot: oSlot)
                 if !epilogue.isNone {
                     for lane in 0..<lanes { epilogue.apply(y, image: n, channel: c0 + lane, g, range: 0..<g.ohw) }
                 }
@@ -242,12 +244,12 @@ func blockedDepthwiseForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointe
 func blockedDepthwiseBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: UnsafeMutablePointer<Float>, _ dbias: UnsafeMutablePointer<Float>?,
                               _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                               _ g: ConvGeometry, col: UnsafeMutablePointer<Float>) {
-    let l = BlockedDepthwiseLayout(g), hw = g.h * g.w, blocks = (g.c + 7) / 8, k = g.k
+    let l = BlockedDepthwiseLayout(g), blocks = (g.c + 7) / 8, k = g.k
     let (wT, bT) = blockedWeights(weight, nil, g, flipped: true)
     let center = g.ph * l.tw + g.pw
     withTables(l, wT, bT) { wT, _, tSlot, oSlot, taps in
         parallelParts(blocks, work: 2 * g.macs) { part, items in
-            let s = l.scratch(col, part: part, share: l.shareCount, second: true, hw: hw)
+            let s = l.scratch(col, part: part, second: true)
             withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: k) { acc in
                 let acc = acc.baseAddress!
                 for b in items {
@@ -255,8 +257,8 @@ func blockedDepthwiseBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: Uns
                     acc.update(repeating: SIMD8(), count: k)
                     var db = SIMD8<Float>()
                     for n in 0..<g.n {
-                        l.fill(s.t, l.planes(x, n: n, c0: c0, g, zero: s.zero), hw: hw, tSlot: tSlot)
-                        l.fill(s.t2, l.planes(dy, n: n, c0: c0, g, zero: s.zero), hw: hw, tSlot: tSlot)
+                        l.fill(s.t, l.planes(x, n: n, c0: c0, g, zero: s.zero), tSlot: tSlot)
+                        l.fill(s.t2, l.planes(dy, n: n, c0: c0, g, zero: s.zero), tSlot: tSlot)
                         // dweight: four outputs of a row at a time against each tap, then the
                         // row's last few one at a time (never a slot past W: its zero dY times an
                         // infinite input beside it would be a NaN).
@@ -281,7 +283,7 @@ func blockedDepthwiseBackward(_ dx: UnsafeMutablePointer<Float>?, _ dweight: Uns
                         }
                         guard let dx else { continue }
                         l.convolve(s.o, s.t2, wT + b * k, bias: SIMD8(), taps: taps, k: k, rows: g.h, sh: 1, sw: 1)
-                        l.spill(dx + (n * g.c + c0) * hw, s.o, hw: hw, lanes: lanes, add: true, oSlot: oSlot)
+                        l.spill(dx + (n * g.c + c0) * l.inputPlane, s.o, lanes: lanes, add: true, oSlot: oSlot)
                     }
                     for lane in 0..<lanes {
                         for q in 0..<k { dweight[(c0 + lane) * k + q] += acc[q][lane] }
