@@ -55,8 +55,8 @@ struct ConvEpilogue: @unchecked Sendable {
             case .hardswish: for i in 0..<count { y[i] = ActivationFunction.hardswish.value(y[i], slope: slope, tanhApproximation: tanhApprox) }
             case .hardsigmoid: for i in 0..<count { y[i] = ActivationFunction.hardsigmoid.value(y[i], slope: slope, tanhApproximation: tanhApprox) }
             // x / (1 + e^(−x)) and 1 / (1 + e^(−x)) as the kernels write them, with the eight-lane exp (VectorMath.swift).
-            case .silu: mapInPlace8(y, count: count) { x in x / (1 + vexp(-x)) }
-            case .sigmoid: mapInPlace8(y, count: count) { x in 1 / (1 + vexp(-x)) }
+            case .silu: mapInPlace8(SiLULanes.self, y, count: count)
+            case .sigmoid: mapInPlace8(SigmoidLanes.self, y, count: count)
             case .leakyRelu: for i in 0..<count { y[i] = ActivationFunction.leakyRelu.value(y[i], slope: slope, tanhApproximation: tanhApprox) }
             case .tanh, .gelu: for i in 0..<count { y[i] = a.function.value(y[i], slope: slope, tanhApproximation: tanhApprox) }
             }
