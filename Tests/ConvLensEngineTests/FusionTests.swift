@@ -218,4 +218,29 @@ struct VectorExpTests {
         let edge = vexp(SIMD8<Float>(100, -100, .nan, 0, 1, -1, 88, -87))
         #expect(edge[0] == .infinity && edge[1] == 0 && edge[2].isNaN && edge[3] == 1)
     }
+
+    /// SiLU and sigmoid lanes (their own narrower exp, `onePlusExpNeg`) against the scalar formulas
+    /// with Foundation.exp: within 4 ulps where the result is normal, the formula's special values
+    /// (±∞, NaN) and flushes to ±0 below −87.3.
+    @Test func logisticLanesMatchFormulas() {
+        var worstSiLU: Float = 0, worstSigmoid: Float = 0
+        var x: Float = -87
+        while x < 100 {
+            let v = SIMD8<Float>(repeating: x) + SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7) * 1e-3
+            let silu = SiLULanes.apply(v), sig = SigmoidLanes.apply(v)
+            for l in 0..<8 {
+                let xi = v[l], s = 1 / (1 + Foundation.exp(-xi))
+                if abs(xi * s) > 1e-30 { worstSiLU = max(worstSiLU, abs(silu[l] - xi * s) / abs(xi * s)) }
+                if s > 1e-30 { worstSigmoid = max(worstSigmoid, abs(sig[l] - s) / s) }
+            }
+            x += 0.0137
+        }
+        #expect(worstSiLU < 4.8e-7, "SiLU: worst relative error \(worstSiLU)")
+        #expect(worstSigmoid < 4.8e-7, "sigmoid: worst relative error \(worstSigmoid)")
+        let edge = SIMD8<Float>(.infinity, -.infinity, .nan, 0, -88, -100, 20, -20)
+        let silu = SiLULanes.apply(edge), sig = SigmoidLanes.apply(edge)
+        #expect(silu[0] == .infinity && silu[1].isNaN && silu[2].isNaN && silu[3] == 0 && silu[4] == 0 && silu[5] == 0)
+        #expect(sig[0] == 1 && sig[1] == 0 && sig[2].isNaN && sig[3] == 0.5 && sig[4] == 0 && sig[5] == 0)
+        #expect(abs(silu[6] - 20) <= 20 * 1.2e-7 && abs(sig[7] - Foundation.exp(-20)) <= 1e-6 * Foundation.exp(-20))
+    }
 }

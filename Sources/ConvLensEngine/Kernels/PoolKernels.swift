@@ -228,13 +228,20 @@ func avgPool2dBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Fl
 /// y[P, OH, OW]: mean over torch's adaptive bins, start = ⌊i·n/o⌋, end = ⌈(i+1)·n/o⌉.
 func adaptiveAvgPool2dForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, planes: Int, h: Int, w: Int, oh: Int, ow: Int) {
     let hb = AdaptiveAvgPool2d.bins(input: h, output: oh), wb = AdaptiveAvgPool2d.bins(input: w, output: ow)
-    for p in 0..<planes {
-        let xp = x + p * h * w, yp = y + p * oh * ow
-        for i in 0..<oh {
-            for j in 0..<ow {
-                var s: Float = 0
-                for a in hb[i].0..<hb[i].1 { for b in wb[j].0..<wb[j].1 { s += xp[a * w + b] } }
-                yp[i * ow + j] = s / Float((hb[i].1 - hb[i].0) * (wb[j].1 - wb[j].0))
+    // Each bin's rows summed eight lanes at a time (`sum`; a single running sum was one dependent
+    // add per element, 6% of EfficientNet-B0's inference in its squeeze-excitation pools), the
+    // planes shared among the threads.
+    parallelChunks(planes, work: planes * h * w) { chunk in
+        for p in chunk {
+            let xp = x + p * h * w, yp = y + p * oh * ow
+            for i in 0..<oh {
+                for j in 0..<ow {
+                    let (b0, b1) = wb[j]
+                    var s: Float = 0
+                    if b0 == 0 && b1 == w { s = sum(xp + hb[i].0 * w, count: (hb[i].1 - hb[i].0) * w) }  // whole rows: one run
+                    else { for a in hb[i].0..<hb[i].1 { s += sum(xp + a * w + b0, count: b1 - b0) } }
+                    yp[i * ow + j] = s / Float((hb[i].1 - hb[i].0) * (b1 - b0))
+                }
             }
         }
     }
