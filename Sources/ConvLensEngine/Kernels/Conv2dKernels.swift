@@ -192,29 +192,36 @@ func conv2dForwardImages(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Fl
     if g.winograd { return conv2dForwardWinograd(y, x, weight, bias, g, col: col, parallel: parallel, epilogue: epilogue) }
     if g.imagesPerGEMM > 1 { return conv2dForwardBatched(y, x, weight, bias, g, col: col, parallel: parallel, epilogue: epilogue) }
     var macs = 0
+    // With a bias, each output plane starts as its bias and the GEMMs add to it (β = 1): OpenBLAS
+    // clears C for β = 0 anyway (a memset of the output), so this saves the separate pass that
+    // added the bias, and the whole finishing pass when there is no epilogue.
+    let beta: Float = bias == nil ? 0 : 1
     for n in 0..<g.n {
+        if let bias {
+            let start = { (channels: Range<Int>) in
+                for o in channels { (y + (n * g.oc + o) * g.ohw).update(repeating: bias[o], count: g.ohw) }
+            }
+            if parallel { parallelChunks(g.oc, work: g.oc * g.ohw, start) } else { start(0..<g.oc) }
+        }
         for grp in 0..<g.groups {
             let xg = x + (n * g.c + grp * g.cg) * g.h * g.w           // [CG, H, W]
             let yg = y + (n * g.oc + grp * g.ocg) * g.ohw              // [OCG, OH·OW]
             let wg = weight + grp * g.ocg * g.k                        // [OCG, K]
             if g.isPointwise {
-                gemm(parallel, .none, .none, g.ocg, g.ohw, g.k, 1, wg, g.k, xg, g.ohw, 0, yg, g.ohw)
+                gemm(parallel, .none, .none, g.ocg, g.ohw, g.k, 1, wg, g.k, xg, g.ohw, beta, yg, g.ohw)
             } else {
                 for t in stride(from: 0, to: g.oh, by: g.tileRows) {                             // bands of output rows
                     let rows = t..<min(g.oh, t + g.tileRows), cols = rows.count * g.ow         // col: [K, cols]
                     if parallel { parallelIm2col(col, xg, g, rows: rows) } else { im2col(col, xg, g, rows: rows) }
-                    gemm(parallel, .none, .none, g.ocg, cols, g.k, 1, wg, g.k, col, cols, 0, yg + t * g.ow, g.ohw)
+                    gemm(parallel, .none, .none, g.ocg, cols, g.k, 1, wg, g.k, col, cols, beta, yg + t * g.ow, g.ohw)
                 }
             }
             macs += g.ocg * g.ohw * g.k
         }
-        if bias != nil || !epilogue.isNone {
+        if !epilogue.isNone {
             // Over the output channels, on every core when the GEMMs were (a batch of one).
             let finish = { (channels: Range<Int>) in
-                for o in channels {
-                    if let bias { let yo = y + (n * g.oc + o) * g.ohw, bv = bias[o]; for p in 0..<g.ohw { yo[p] += bv } }
-                    if !epilogue.isNone { epilogue.apply(y, image: n, channel: o, g, range: 0..<g.ohw) }
-                }
+                for o in channels { epilogue.apply(y, image: n, channel: o, g, range: 0..<g.ohw) }
             }
             if parallel { parallelChunks(g.oc, work: g.oc * g.ohw, finish) } else { finish(0..<g.oc) }
         }
