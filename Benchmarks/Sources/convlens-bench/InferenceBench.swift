@@ -111,6 +111,7 @@ func cpuinfoMHz() -> Double? {
 }
 
 let inferenceBenches: [Bench] = [fmaPeakBench] + ["resnet18", "mobilenet_v2", "efficientnet_b0"].map { peerInferenceBench($0) }
+    + [threadScalingBench(["resnet18", "mobilenet_v2", "efficientnet_b0"])]
 
 /// `convlens-bench --child infer MODEL [BATCH] [RUNS]`: the fast engine alone, for profilers
 /// (`perf record`); prints {"seconds"} (median of RUNS eval forwards at 224).
@@ -120,4 +121,26 @@ func inferChild(model: String, batch: Int, runs: Int) throws {
     let x = HashInit.input(shape: g.inputShape)
     let t = try medianSeconds(runs: runs) { _ = try e.forward(x, training: false, retainForBackward: false) }
     print("{\"seconds\": \(t)}")
+}
+
+/// How the fast engine's inference scales with threads: each model at batch 8 and batch 1, in
+/// child processes (the thread count is fixed when the engine loads) with `CONVLENS_THREADS=1`
+/// and with every core, alternating; the speedup and the parallel efficiency (speedup / cores).
+/// On a 2-core machine this checks the splits at 2; what happens at 4 and 8 follows from how
+/// each kernel splits its work (Benchmarks/README.md, "Threads").
+func threadScalingBench(_ models: [String]) -> Bench {
+    Bench(name: "threads-scaling", summary: "fast-engine inference speedup, all cores vs 1 (a yardstick)") {
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]), cores = BLAS.availableCores
+        var out: [(String, Double)] = []
+        for model in models {
+            for (batch, runs) in [(8, 3), (1, 10)] {
+                let args = ["--child", "infer", model, String(batch), String(runs)]
+                let one = try childJSON(executable: exe, arguments: args, environment: ["CONVLENS_THREADS": "1"])["seconds"] ?? .nan
+                let all = try childJSON(executable: exe, arguments: args, environment: ["CONVLENS_THREADS": String(cores)])["seconds"] ?? .nan
+                out += [("\(model) b\(batch) ms, 1 thread", one * 1e3), ("\(model) b\(batch) ms, \(cores) threads", all * 1e3),
+                        ("\(model) b\(batch) speedup (×)", one / all), ("\(model) b\(batch) efficiency (speedup / \(cores))", one / all / Double(cores))]
+            }
+        }
+        return out
+    }
 }

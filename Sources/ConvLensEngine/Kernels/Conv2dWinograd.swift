@@ -92,11 +92,13 @@ func conv2dForwardWinograd(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<
     for n0 in stride(from: 0, to: g.n, by: group) {
         let images = min(group, g.n - n0)
         // The zero-padded images: input (i, j) at padded (i + ph, j + pw).
-        for j in 0..<images {
-            let xn = x + (n0 + j) * c * g.h * g.w, xp = xpad + j * padded
-            for ci in 0..<c {
-                for i in 0..<g.h where i + g.ph < hp {
-                    (xp + ci * hp * wp + (i + g.ph) * wp + g.pw).update(from: xn + (ci * g.h + i) * g.w, count: min(g.w, wp - g.pw))
+        chunks(c) { channels in
+            for j in 0..<images {
+                let xn = x + (n0 + j) * c * g.h * g.w, xp = xpad + j * padded
+                for ci in channels {
+                    for i in 0..<g.h where i + g.ph < hp {
+                        (xp + ci * hp * wp + (i + g.ph) * wp + g.pw).update(from: xn + (ci * g.h + i) * g.w, count: min(g.w, wp - g.pw))
+                    }
                 }
             }
         }
@@ -107,8 +109,12 @@ func conv2dForwardWinograd(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<
                     winogradInput(v + j * perImage, xpad + j * padded, c: c, hp: hp, wp: wp, tw: tw, ty0: ty0, rows: rows, ld: tiles, channels: channels)
                 }
             }
-            for xi in 0..<16 {
-                gemm(parallel, .none, .none, oc, tiles, c, 1, u + xi * oc * c, c, v + xi * c * tiles, tiles, 0, m + xi * oc * tiles, tiles)
+            // The sixteen GEMMs shared among the threads whole (a batch of one): one hand-off
+            // instead of sixteen, and no GEMM cut below its kernels' panel widths.
+            chunks(16) { xis in
+                for xi in xis {
+                    gemm(false, .none, .none, oc, tiles, c, 1, u + xi * oc * c, c, v + xi * c * tiles, tiles, 0, m + xi * oc * tiles, tiles)
+                }
             }
             chunks(oc) { outputs in
                 for j in 0..<images {
