@@ -55,7 +55,7 @@ struct ConvEpilogue: @unchecked Sendable {
             case .relu6: for i in 0..<count { y[i] = ActivationFunction.relu6.value(y[i], slope: slope, tanhApproximation: tanhApprox) }
             case .hardswish: for i in 0..<count { y[i] = ActivationFunction.hardswish.value(y[i], slope: slope, tanhApproximation: tanhApprox) }
             case .hardsigmoid: for i in 0..<count { y[i] = ActivationFunction.hardsigmoid.value(y[i], slope: slope, tanhApproximation: tanhApprox) }
-            // x / (1 + e^(−x)) and 1 / (1 + e^(−x)) as the kernels write them, with the eight-lane exp (VectorMath.swift).
+            // x / (1 + e^(−x)) and 1 / (1 + e^(−x)) as the kernels write them, eight lanes at a time (VectorMath.swift).
             case .silu: mapInPlace8(SiLULanes.self, y, count: count)
             case .sigmoid: mapInPlace8(SigmoidLanes.self, y, count: count)
             case .leakyRelu: for i in 0..<count { y[i] = ActivationFunction.leakyRelu.value(y[i], slope: slope, tanhApproximation: tanhApprox) }

@@ -3,27 +3,9 @@ import Foundation
 // Eight-lane exp for the eval fast path's SiLU and sigmoid epilogues (ConvEpilogue.swift), where
 // a libm call per element was a third of EfficientNet-B0's inference. Cephes' expf scheme:
 // x = n·ln 2 + r with |r| ≤ ln 2 / 2 (ln 2 split in two for an exact reduction), e^r by its degree-6
-// minimax polynomial, times 2^n built in the exponent bits. Relative error within 2 ulps of
-// Foundation.exp over the float range (tested: VectorExpTests); overflow gives +inf and
-// underflow below −87.3 gives 0 (Foundation gives a denormal there), NaN stays NaN.
-
-/// e^x lane by lane.
-@inline(__always)
-func vexp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    typealias V = SIMD8<Float>
-    let hi: Float = 88.72283, lo: Float = -87.33654
-    var xc = x.replacing(with: hi, where: x .> hi)
-    xc = xc.replacing(with: lo, where: xc .< lo)
-    let (e, ni) = expReduced(xc)
-    // 2^n as 2^(n>>1)·2^(n − n>>1): n = 128 (x near the top of the range) has no float exponent
-    // of its own, and both halves of n ≥ −126 stay normal. Shifts only: an integer comparison
-    // here built its mask lane by lane through memory (three quarters of the time).
-    let n1 = ni &>> 1, n2 = ni &- n1
-    var y = (e * unsafeBitCast((n1 &+ 127) &<< 23, to: V.self)) * unsafeBitCast((n2 &+ 127) &<< 23, to: V.self)
-    y = y.replacing(with: .infinity, where: x .> hi)
-    y = y.replacing(with: 0, where: x .< lo)
-    return y.replacing(with: x, where: x .!= x)       // NaN in, NaN out
-}
+// minimax polynomial (`expReduced`), times 2^n built in the exponent bits. The logistic needs only
+// a narrow range (`onePlusExpNeg`); VectorExpTests checks the reduction and polynomial over the
+// whole float range (within 2 ulps of Foundation.exp) and the lanes against the scalar formulas.
 
 /// e^r·(2^n) split as (e^r, n) for xc = n·ln 2 + r in [−87.3, 88.7].
 @inline(__always)
