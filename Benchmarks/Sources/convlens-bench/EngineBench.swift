@@ -83,7 +83,7 @@ let convBench = Bench(name: "engine-conv", summary: "big convs ≥ 0.7× sgemm r
         let w = Tensor(zeros: l.parameters[0].shape), y = Tensor(zeros: n.outputShape)
         let col = Tensor(zeros: [max(geo.colCount, 1)])
         Kernels.conv2dForward(y, x, w, geo, col: col)
-        let t = try seconds { Kernels.conv2dForward(y, x, w, geo, col: col) }
+        let t = seconds { Kernels.conv2dForward(y, x, w, geo, col: col) }
         out.append(("\(model) \(node) GFLOP/s", gflops(2 * Double(geo.macs), t)))
     }
     out.append(("sgemm 2048³ GFLOP/s", Doctor.sgemmGFLOPS(size: 2048, runs: 3)))
