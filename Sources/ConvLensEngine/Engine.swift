@@ -145,7 +145,7 @@ public final class Engine: @unchecked Sendable {
         } else {
             for i in plan.indices { plan[i].conv?.winograd = false }
         }
-        let colCount = plan.compactMap { $0.conv?.colCount }.max() ?? 1
+        let colCount = plan.compactMap { $0.conv.map { max($0.colCount, fuse ? Self.fastGeometry($0).colCount : 0) } }.max() ?? 1
         // Refuse a run that cannot fit before allocating it (the weights are already counted:
         // they are mapped). Forward keeps every output and backward adds one gradient per output.
         let outputs = graph.nodes.reduce(0) { $0 + $1.outputShape.reduce(1, *) }

@@ -95,6 +95,17 @@ extension Engine {
         return n.inputs + (chain.residual.map { [$0] } ?? [])
     }
 
+    /// The geometry the fast path runs a convolution with: its filters are transformed once, so
+    /// it picks its own Winograd tile, or none (`fastWinogradTile`). `fuse: false` engines run
+    /// the direct kernels.
+    static func fastGeometry(_ g: ConvGeometry) -> ConvGeometry {
+        var f = g
+        f.winograd = g.fastWinogradTile != nil
+        f.winogradTile = g.fastWinogradTile ?? 2
+        f.winogradFiltersGiven = f.winograd
+        return f
+    }
+
     /// Whether `forward` takes the fast path.
     func usesInferencePlan(training: Bool, retainForBackward: Bool) -> Bool {
         fuses && !training && !retainForBackward && !calibratesRunningStatistics && frozen == nil
@@ -116,10 +127,11 @@ extension Engine {
         // Winograd's filter transform of each such convolution, once per weights instead of per call.
         winogradFilters = [:]
         for chain in inferencePlan.chains.values {
-            let pc = plan[chain.conv], g = pc.conv!
+            let pc = plan[chain.conv], g = Self.fastGeometry(pc.conv!)
             guard g.winograd else { continue }
-            let u = Tensor(uninitialized: [16 * g.oc * g.c])
-            ConvLensEngine.winogradFilters(u.data, folded[chain.conv].map { UnsafePointer($0.data) } ?? UnsafePointer(param(pc.weight)!), oc: g.oc, c: g.c)
+            let u = Tensor(uninitialized: [g.winogradPositions * g.oc * g.c])
+            ConvLensEngine.winogradFilters(u.data, folded[chain.conv].map { UnsafePointer($0.data) } ?? UnsafePointer(param(pc.weight)!),
+                                           oc: g.oc, c: g.c, tile: g.winogradTile)
             winogradFilters[chain.conv] = u
         }
         foldedGeneration = weightGeneration
@@ -134,7 +146,7 @@ extension Engine {
         for node in graph.nodes(training: false) where !p.absorbed.contains(node.index) {
             var xs = node.inputs.map { $0 < 0 ? input : outputs[$0]! }
             if let chain = p.chains[node.index] {
-                let pc = plan[node.index], g = pc.conv!
+                let pc = plan[node.index], g = Self.fastGeometry(pc.conv!)
                 let y = Tensor(uninitialized: node.outputShape)
                 var e = ConvEpilogue.none
                 e.residual = chain.residual.map { UnsafePointer($0 < 0 ? input.data : outputs[$0]!.data) }

@@ -108,21 +108,24 @@ struct ConvTilingTests {
     }
 }
 
-/// Winograd F(2×2, 3×3) forward against the direct im2col kernel: odd and even sizes (partial
-/// tiles), padding 0–2, bias or none, batches split over threads or one image, several bands.
+/// Winograd F(2×2, 3×3) and F(4×4, 3×3) forward against the direct im2col kernel: odd and even
+/// sizes (partial tiles), padding 0–2, bias or none, batches split over threads or one image,
+/// several bands.
 struct WinogradTests {
     @Test(arguments: [
         (32, 32, 1, true, [2, 32, 14, 14]), (48, 40, 1, false, [3, 48, 9, 11]), (32, 64, 0, true, [1, 32, 7, 20]),
         (64, 32, 2, true, [2, 64, 5, 6]), (32, 32, 1, true, [4, 32, 56, 34]), (40, 36, 1, true, [1, 40, 3, 3]), (512, 64, 1, true, [5, 512, 7, 7]), (64, 64, 1, false, [6, 64, 8, 8]),
         (48, 192, 1, false, [2, 48, 16, 16]), (192, 48, 1, true, [1, 192, 16, 16]), (96, 256, 1, false, [2, 96, 14, 14]),
-    ])
-    func winogradEqualsDirect(_ c: (Int, Int, Int, Bool, [Int])) throws {
+        (64, 64, 1, true, [1, 64, 56, 56]), (128, 96, 1, false, [3, 128, 29, 27]), (40, 72, 0, true, [2, 40, 35, 33]),
+    ], [2, 4])
+    func winogradEqualsDirect(_ c: (Int, Int, Int, Bool, [Int]), tile: Int) throws {
         let (cin, cout, pad, bias, shape) = c
         let layer = Conv2d(inChannels: cin, outChannels: cout, kernelSize: [3, 3], stride: [1, 1], padding: [pad, pad], bias: bias)
         let out = try layer.outputShape([shape])
         var wino = ConvGeometry(input: shape, output: out, layer: layer)
         #expect(wino.winograd == ((out[2] + 1) / 2 * ((out[3] + 1) / 2) >= 36))   // on by default from ~12×12 up
         wino.winograd = true
+        wino.winogradTile = tile
         var direct = wino
         direct.winograd = false
         var rng = RandomSource(seed: 11)
@@ -136,14 +139,27 @@ struct WinogradTests {
         #expect(macs == layer.macs(LayerCall(inputs: [shape], output: out, training: false, isModule: true)))
         #expect(!(0..<y1.count).contains { y1[$0].isNaN })
         let err = relativeError(y1, y2)
-        #expect(err < 1e-5, "relative error \(err)")
+        #expect(err < 1e-5, "F(\(tile)×\(tile), 3×3): relative error \(err)")
+    }
+
+    /// The fast path's tiles: F(4×4) on large maps, F(2×2) on small ones, none on shapes Winograd
+    /// does not handle.
+    @Test func fastPathTiles() {
+        func tile(_ c: Int, _ s: Int, stride: Int = 1, n: Int = 1) -> Int? {
+            let l = Conv2d(inChannels: c, outChannels: c, kernelSize: [3, 3], stride: [stride, stride], padding: [1, 1])
+            let o = (s + 2 - 3) / stride + 1
+            return ConvGeometry(input: [n, c, s, s], output: [n, c, o, o], layer: l).fastWinogradTile
+        }
+        #expect(tile(64, 56) == 4 && tile(128, 28) == 4 && tile(256, 14) == 2 && tile(512, 7) == nil)
+        #expect(tile(64, 56, stride: 2) == nil && tile(16, 56) == nil)
     }
 }
 
 /// The eval-mode fast path (InferencePlan.swift: batch norms folded into convolutions, residual
 /// adds and activations in the convolution epilogue, Winograd where it applies, recycled
 /// activations) against the direct kernels of a `fuse: false` engine: logits within 1e-5 relative,
-/// for one builder of every family at a small input. Weights are hash_init, whose running
+/// for one builder of every family at a small input, and ResNet18 and VGG11 at inputs whose
+/// larger maps take F(4×4, 3×3) (`fastWinogradTile`). Weights are hash_init, whose running
 /// statistics (variance 0.75–1.25, mean ±0.1, γ 1 ± 0.1, β ±0.1) make every folded batch norm do
 /// real work. (Not `Verify.weights`: its calibration leaves EfficientNetV2-S chaotic — an input
 /// change of 1e-6 moves its logits by 56% on the direct kernels alone — so no rounding-level
@@ -157,7 +173,7 @@ struct InferencePlanTests {
                       ("wide_resnet50_2", [2, 3, 64, 64]), ("shufflenet_v2_x0_5", [2, 3, 64, 64]), ("mnasnet0_5", [2, 3, 64, 64]),
                       ("mobilenet_v2", [2, 3, 64, 64]), ("mobilenet_v3_small", [2, 3, 64, 64]), ("efficientnet_b0", [2, 3, 64, 64]),
                       ("efficientnet_v2_s", [2, 3, 64, 64]), ("regnet_y_400mf", [2, 3, 64, 64]), ("regnet_x_400mf", [2, 3, 64, 64]),
-                      ("convnext_tiny", [2, 3, 64, 64])])
+                      ("convnext_tiny", [2, 3, 64, 64]), ("resnet18", [1, 3, 128, 128]), ("vgg11_bn", [1, 3, 112, 112])])
     func fastPathMatchesDirectKernels(_ c: (String, [Int])) throws {
         let graph = try Registry.graph(c.0, input: c.1)
         let weights = HashInit.stateDict(graph)

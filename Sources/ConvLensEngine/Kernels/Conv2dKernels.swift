@@ -25,6 +25,12 @@ public struct ConvGeometry: Sendable {
     /// The forward pass runs Winograd F(2×2, 3×3) (see Conv2dWinograd.swift); on by default where
     /// it applies (`winogradEligible`). `verify` turns it off to check the direct kernel.
     public var winograd = false
+    /// Winograd's output tile m: 2 for F(2×2, 3×3), 4 for F(4×4, 3×3) (the eval fast path's
+    /// choice where `winograd4Eligible`; see Conv2dWinograd.swift).
+    public var winogradTile = 2
+    /// The caller passes Winograd's transformed filters (`ConvEpilogue.transformedFilters`), so
+    /// the scratch has no room for them (`winogradColCount`).
+    public var winogradFiltersGiven = false
     /// Floats of the scratch buffer: unbatched, the columns [K, tileRows·OW] of one band; batched,
     /// the columns [K, B·OH·OW] plus one group's GEMM output [OCG, B·OH·OW].
     /// When the passes split the batch over two threads (see Conv2dSplit.swift), each thread's

@@ -1,54 +1,86 @@
+import ConvLensGraph
 import Foundation
 
-// 3×3 stride-1 convolutions by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, "Fast
-// Algorithms for Convolutional Neural Networks", 2016): each 2×2 block of outputs ("tile") comes
-// from a 4×4 input patch with 16 multiplies per (input, output) channel pair instead of 36.
+// 3×3 stride-1 convolutions by Winograd's minimal filtering F(m×m, 3×3) (Lavin & Gray, "Fast
+// Algorithms for Convolutional Neural Networks", 2016): each m×m block of outputs ("tile") comes
+// from an α×α input patch, α = m + 2, with α² multiplies per (input, output) channel pair
+// instead of 9m². Two tile sizes:
+//   F(2×2, 3×3)  α = 4, 16 multiplies for 4 outputs (2.25× fewer); transforms are additions only.
+//                Everywhere a convolution runs forward (`winogradEligible`).
+//   F(4×4, 3×3)  α = 6, 36 multiplies for 16 outputs (4× fewer); transforms with the points
+//                0, ±1, ±2 (Conv2dWinograd4.swift). Only on the eval fast path, whose filters
+//                are transformed once per weights (`fastWinogradTile`, InferencePlan.swift).
 //
-//   U = G·g·Gᵀ     per (oc, c): the 3×3 filter g as a 4×4 matrix              [16, OC, C]
-//   V = Bᵀ·d·B     per (c, tile): the 4×4 input patch d                       [16, C, T]
-//   M_ξ = U_ξ·V_ξ  16 GEMMs, one per position ξ of the 4×4                    [16, OC, T]
-//   Y = Aᵀ·m·A     per (oc, tile): the 2×2 outputs from the 4×4 m            + bias
+//   U = G·g·Gᵀ     per (oc, c): the 3×3 filter g as an α×α matrix              [α², OC, C]
+//   V = Bᵀ·d·B     per (c, tile): the α×α input patch d                        [α², C, T]
+//   M_ξ = U_ξ·V_ξ  α² GEMMs, one per position ξ of the α×α                     [α², OC, T]
+//   Y = Aᵀ·m·A     per (oc, tile): the m×m outputs from the α×α m              + bias
 //
-// The multiplies drop 2.25×; the transforms are additions only. Float32 error stays within a few
-// ulps of the direct sum for these small transforms (tested against im2col at 1e-5 relative).
+// Float32 error: F(2×2) stays within a few ulps of the direct sum; F(4×4)'s transforms have
+// entries up to 8 (Aᵀ) and 5 (Bᵀ), which costs about a decimal digit: both are tested against
+// im2col at 1e-5 relative per convolution and 1e-5 over whole models (WinogradTests, InferencePlanTests).
 // Used for the forward pass only; backward runs im2col (its GEMMs need the columns anyway).
 // Tiles are processed a band of tile rows at a time, so V and M stay in cache, eight tiles at
 // a time across a row (SIMD), from a zero-padded copy of the image (no bounds tests).
 
 extension ConvGeometry {
-    /// Winograd applies: 3×3, stride 1, no dilation, one group, enough channels for the 16 GEMMs
-    /// to be worth their transforms, and a feature map of at least 36 tiles (~12×12). On smaller
-    /// maps (ResNet's 7×7 layer4: 16 tiles, 30% of them padding) the filter transform U, 16·OC·C
-    /// floats per call, costs more than the multiplies saved: measured slower than im2col there.
-    public var winogradEligible: Bool {
+    /// The shapes Winograd handles: 3×3, stride 1, no dilation, one group, enough channels for
+    /// the GEMMs to be worth their transforms.
+    var winogradShape: Bool {
         kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && groups == 1 && c >= 32 && oc >= 32
-            && (oh + 1) / 2 * ((ow + 1) / 2) >= 36
     }
+    /// F(2×2, 3×3) applies: a feature map of at least 36 tiles (~12×12). On smaller maps
+    /// (ResNet's 7×7 layer4: 16 tiles, 30% of them padding) the filter transform U, 16·OC·C
+    /// floats per call, costs more than the multiplies saved: measured slower than im2col there.
+    public var winogradEligible: Bool { winogradShape && (oh + 1) / 2 * ((ow + 1) / 2) >= 36 }
+    /// The tile the eval fast path uses, whose filters are transformed once per weights (nil:
+    /// im2col). Measured per layer, one thread's share of batch 8 and batch 1 (Benchmarks/README.md,
+    /// "Winograd tiles"): F(4×4) from ~25×25 up (ResNet's 56² and 28²: 10–25% faster than F(2×2));
+    /// below that its 6×6 patches leave most of each eight-tile group empty and its bands thin, so
+    /// F(2×2), which without a per-call filter transform also pays on 7×7 maps (ResNet's layer4,
+    /// 27% faster than im2col) once a thread's images give its GEMMs ≥ 64 tiles.
+    public var fastWinogradTile: Int? {
+        guard winogradShape else { return nil }
+        if (oh + 3) / 4 >= 7 && (ow + 3) / 4 >= 7 { return 4 }
+        let tiles = (oh + 1) / 2 * ((ow + 1) / 2)
+        return winogradEligible || n / batchParts * tiles >= 64 ? 2 : nil
+    }
+    /// The α×α patch of a tile, and its α² positions (GEMMs).
+    var winogradPatch: Int { winogradTile + 2 }
+    var winogradPositions: Int { winogradPatch * winogradPatch }
     /// Tiles across and down.
-    var tilesAcross: Int { (ow + 1) / 2 }
-    var tilesDown: Int { (oh + 1) / 2 }
-    /// Width of the padded input copy: two columns per tile, the patch's two extra, room for the
-    /// 16-float loads of the last group of eight tiles.
-    var winogradPaddedWidth: Int { 2 * ((tilesAcross + 7) / 8 * 8) + 18 }
-    /// Tile rows per band: V [16, C, band·tiles across] within ~128K floats.
-    var winogradBandRows: Int { max(1, min(tilesDown, (128 << 10) / max(1, 16 * max(c, oc) * tilesAcross))) }
-    /// Images whose tiles share the 16 GEMMs: small feature maps (ResNet's 7×7 is 16 tiles) would
+    var tilesAcross: Int { (ow + winogradTile - 1) / winogradTile }
+    var tilesDown: Int { (oh + winogradTile - 1) / winogradTile }
+    /// Width of the padded input copy: m columns per tile, the patch's two extra, room for the
+    /// loads of the last group of eight tiles (16 floats at +2 for m = 2, 32 at +4 for m = 4).
+    var winogradPaddedWidth: Int { winogradTile * ((tilesAcross + 7) / 8 * 8) + (winogradTile == 2 ? 18 : 36) }
+    var winogradPaddedHeight: Int { winogradTile * tilesDown + 2 }
+    /// Tile rows per band: V [α², C, band·tiles across] within ~128K floats.
+    var winogradBandRows: Int { max(1, min(tilesDown, winogradBudget / max(1, winogradPositions * max(c, oc) * tilesAcross))) }
+    var winogradBudget: Int { 128 << 10 }
+    /// Images whose tiles share the GEMMs: small feature maps (ResNet's 7×7 is 16 tiles) would
     /// make GEMMs too thin, so whole images are grouped up to ≥ 64 tiles or the band's budget.
     var winogradImages: Int {
         let perImage = tilesDown * tilesAcross
         guard winogradBandRows >= tilesDown else { return 1 }
-        return max(1, min(n, max((64 + perImage - 1) / perImage, (128 << 10) / max(1, 16 * max(c, oc) * perImage))))
+        return max(1, min(n, max((64 + perImage - 1) / perImage, winogradBudget / max(1, winogradPositions * max(c, oc) * perImage))))
     }
-    /// Scratch floats for one thread: the padded images, U, and V and M of a band.
+    /// Scratch floats for one thread: the padded images, V and M of a band, and U unless the
+    /// caller passes it (`winogradFiltersGiven`).
     var winogradColCount: Int {
-        let images = winogradImages, tiles = images * winogradBandRows * tilesAcross
-        return images * c * (2 * tilesDown + 2) * winogradPaddedWidth + 16 * oc * c + 16 * c * tiles + 16 * oc * tiles + 8
+        let images = winogradImages, tiles = images * winogradBandRows * tilesAcross, p = winogradPositions
+        return images * c * winogradPaddedHeight * winogradPaddedWidth + p * c * tiles + p * oc * tiles + 8 + (winogradFiltersGiven ? 0 : p * oc * c)
     }
 }
 
-/// U[16, OC, C] = G·g·Gᵀ for every 3×3 filter g of weight[OC, C, 3, 3].
-/// G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
-func winogradFilters(_ u: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>, oc: Int, c: Int, outputs: Range<Int>? = nil) {
+/// U[α², OC, C] = G·g·Gᵀ for every 3×3 filter g of weight[OC, C, 3, 3], for tile size `tile`.
+func winogradFilters(_ u: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>, oc: Int, c: Int, tile: Int,
+                     outputs: Range<Int>? = nil) {
+    if tile == 4 { winograd4Filters(u, weight, oc: oc, c: c, outputs: outputs) } else { winograd2Filters(u, weight, oc: oc, c: c, outputs: outputs) }
+}
+
+/// F(2×2, 3×3)'s U[16, OC, C]. G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
+func winograd2Filters(_ u: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>, oc: Int, c: Int, outputs: Range<Int>? = nil) {
     let plane = oc * c
     @inline(__always) func g4(_ a: Float, _ b: Float, _ d: Float) -> (Float, Float, Float, Float) {
         (a, 0.5 * (a + b + d), 0.5 * (a - b + d), d)
@@ -68,24 +100,25 @@ func winogradFilters(_ u: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<F
     }
 }
 
-/// y[N, OC, OH, OW] = conv(x, weight) + bias for g's images, by F(2×2, 3×3). `parallel` lets
+/// y[N, OC, OH, OW] = conv(x, weight) + bias for g's images, by F(m×m, 3×3), m = g.winogradTile. `parallel` lets
 /// the GEMMs use every core (a batch of one); otherwise the caller's thread does everything.
 /// Returns the multiply-accumulates of the direct convolution it stands for (the model's MACs).
 func conv2dForwardWinograd(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                            _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>, parallel: Bool,
                            epilogue: ConvEpilogue = .none) -> Int {
     let (c, oc, tw, th) = (g.c, g.oc, g.tilesAcross, g.tilesDown)
-    let wp = g.winogradPaddedWidth, hp = 2 * th + 2, padded = c * hp * wp
-    let band = g.winogradBandRows, group = g.winogradImages
-    let xpad = col, uScratch = xpad + group * padded
-    let v = uScratch + 16 * oc * c, m = v + 16 * c * group * band * tw
+    let wp = g.winogradPaddedWidth, hp = g.winogradPaddedHeight, padded = c * hp * wp
+    let band = g.winogradBandRows, group = g.winogradImages, positions = g.winogradPositions, tile = g.winogradTile
+    let xpad = col, v = xpad + group * padded, m = v + positions * c * group * band * tw
+    let uScratch = m + positions * oc * group * band * tw + 8
     // With `parallel` (a batch of one) the transforms split over channels too, not only the GEMMs.
     func chunks(_ count: Int, _ body: (Range<Int>) -> Void) {
         if parallel { parallelChunks(count, work: 1 << 16, body) } else { body(0..<count) }
     }
     let u: UnsafePointer<Float>
     if let cached = epilogue.transformedFilters { u = cached } else {
-        chunks(oc) { winogradFilters(uScratch, weight, oc: oc, c: c, outputs: $0) }
+        precondition(!g.winogradFiltersGiven, "Winograd: transformed filters promised but not given")
+        chunks(oc) { winogradFilters(uScratch, weight, oc: oc, c: c, tile: tile, outputs: $0) }
         u = UnsafePointer(uScratch)
     }
     xpad.update(repeating: 0, count: group * padded)
@@ -106,20 +139,26 @@ func conv2dForwardWinograd(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<
             let rows = min(band, th - ty0), perImage = rows * tw, tiles = images * perImage
             chunks(c) { channels in
                 for j in 0..<images {
-                    winogradInput(v + j * perImage, xpad + j * padded, c: c, hp: hp, wp: wp, tw: tw, ty0: ty0, rows: rows, ld: tiles, channels: channels)
+                    let (vj, xj) = (v + j * perImage, UnsafePointer(xpad + j * padded))
+                    if tile == 4 { winograd4Input(vj, xj, c: c, hp: hp, wp: wp, tw: tw, ty0: ty0, rows: rows, ld: tiles, channels: channels) }
+                    else { winogradInput(vj, xj, c: c, hp: hp, wp: wp, tw: tw, ty0: ty0, rows: rows, ld: tiles, channels: channels) }
                 }
             }
-            // The sixteen GEMMs shared among the threads whole (a batch of one): one hand-off
-            // instead of sixteen, and no GEMM cut below its kernels' panel widths.
-            chunks(16) { xis in
+            // The α² GEMMs shared among the threads whole (a batch of one): one hand-off
+            // instead of α², and no GEMM cut below its kernels' panel widths.
+            chunks(positions) { xis in
                 for xi in xis {
                     gemm(false, .none, .none, oc, tiles, c, 1, u + xi * oc * c, c, v + xi * c * tiles, tiles, 0, m + xi * oc * tiles, tiles)
                 }
             }
             chunks(oc) { outputs in
                 for j in 0..<images {
-                    winogradOutput(y + (n0 + j) * oc * g.ohw, m + j * perImage, bias, oc: oc, oh: g.oh, ow: g.ow, tw: tw, ty0: ty0, rows: rows,
-                                   ld: tiles, outputs: outputs, epilogue: epilogue.images(from: n0 + j, g), g: g)
+                    let (yj, mj, ej) = (y + (n0 + j) * oc * g.ohw, UnsafePointer(m + j * perImage), epilogue.images(from: n0 + j, g))
+                    if tile == 4 {
+                        winograd4Output(yj, mj, bias, oc: oc, oh: g.oh, ow: g.ow, tw: tw, ty0: ty0, rows: rows, ld: tiles, outputs: outputs, epilogue: ej, g: g)
+                    } else {
+                        winogradOutput(yj, mj, bias, oc: oc, oh: g.oh, ow: g.ow, tw: tw, ty0: ty0, rows: rows, ld: tiles, outputs: outputs, epilogue: ej, g: g)
+                    }
                 }
             }
         }
@@ -209,3 +248,4 @@ func winogradOutput(_ y: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>,
         if let g, !epilogue.isNone { epilogue.apply(y, image: 0, channel: o, g, range: (2 * ty0 * ow)..<(min(oh, 2 * (ty0 + rows)) * ow)) }
     }
 }
+

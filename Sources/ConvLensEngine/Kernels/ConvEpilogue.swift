@@ -21,7 +21,7 @@ struct ConvEpilogue: @unchecked Sendable {
     var residual: UnsafePointer<Float>? = nil
     var activation: EpilogueActivation? = nil
     /// Not an epilogue but the other thing the fast path hands a convolution: Winograd's
-    /// transformed filters U [16, OC, C] computed once (`winogradFilters`), instead of per call.
+    /// transformed filters U [α², OC, C] computed once (`winogradFilters`), instead of per call.
     var transformedFilters: UnsafePointer<Float>? = nil
     static let none = ConvEpilogue()
     /// No per-element work (the filters do not count).
