@@ -11,10 +11,14 @@ import PackageDescription
 // Release builds of the engine on x86-64 target AVX2 (Haswell and later, AMD since Zen): its
 // SIMD8 loops become one 256-bit instruction instead of two SSE ones (depthwise convolutions,
 // element-wise kernels). `convlens` checks the CPU at start-up and says so if it lacks AVX2.
+// CKernels (the inner loops Swift's SIMD types cannot express as shuffles) gets AVX2 and FMA in
+// every configuration, and -O2 (its intrinsics would be slow at -O0 in the debug test runs).
 #if arch(x86_64)
 let engineSwiftSettings: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-target-cpu", "-Xfrontend", "haswell"], .when(configuration: .release))]
+let kernelCSettings: [CSetting] = [.unsafeFlags(["-mavx2", "-mfma", "-O2"])]
 #else
 let engineSwiftSettings: [SwiftSetting] = []
+let kernelCSettings: [CSetting] = [.unsafeFlags(["-O2"])]
 #endif
 
 let package = Package(
@@ -41,7 +45,8 @@ let package = Package(
         .target(name: "ConvLensONNX"),
         .target(name: "ConvLensGraph", dependencies: ["ConvLensONNX"], plugins: ["EmbedZoo"]),
         .target(name: "ConvLensAnalysis", dependencies: ["ConvLensGraph"]),
-        .target(name: "ConvLensEngine", dependencies: ["ConvLensGraph", "ConvLensONNX", "COpenBLAS"],
+        .target(name: "CKernels", cSettings: kernelCSettings),
+        .target(name: "ConvLensEngine", dependencies: ["ConvLensGraph", "ConvLensONNX", "COpenBLAS", "CKernels"],
                 swiftSettings: engineSwiftSettings,
                 linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "ConvLensDiagram", dependencies: ["ConvLensGraph", "ConvLensAnalysis", "CGraphviz"]),

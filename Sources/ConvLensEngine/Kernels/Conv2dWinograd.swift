@@ -1,3 +1,4 @@
+import CKernels
 import ConvLensGraph
 import Foundation
 
@@ -7,9 +8,18 @@ import Foundation
 // instead of 9m². Two tile sizes:
 //   F(2×2, 3×3)  α = 4, 16 multiplies for 4 outputs (2.25× fewer); transforms are additions only.
 //                Everywhere a convolution runs forward (`winogradEligible`).
-//   F(4×4, 3×3)  α = 6, 36 multiplies for 16 outputs (4× fewer); transforms with the points
-//                0, ±1, ±2 (Conv2dWinograd4.swift). Only on the eval fast path, whose filters
-//                are transformed once per weights (`fastWinogradTile`, InferencePlan.swift).
+//   F(4×4, 3×3)  α = 6, 36 multiplies for 16 outputs (4× fewer); interpolation points 0, ±1,
+//                ±2 and ∞ (Lavin & Gray's matrices, below). Only on the eval fast path, whose
+//                filters are transformed once per weights (`fastWinogradTile`, InferencePlan.swift).
+//
+//   F(2×2):  Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]   G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
+//            Aᵀ = [1 1 1 0; 0 1 −1 −1]
+//   F(4×4):  Bᵀ = [4  0 −5  0 1 0;     G = [ 1/4     0     0;     Aᵀ = [1 1  1 1  1 0;
+//                  0 −4 −4  1 1 0;          −1/6  −1/6  −1/6;           0 1 −1 2 −2 0;
+//                  0  4 −4 −1 1 0;          −1/6   1/6  −1/6;           0 1  1 4  4 0;
+//                  0 −2 −1  2 1 0;           1/24  1/12  1/6;           0 1 −1 8 −8 1]
+//                  0  2 −1 −2 1 0;           1/24 −1/12  1/6;
+//                  0  4  0 −5 0 1]           0     0     1]
 //
 //   U = G·g·Gᵀ     per (oc, c): the 3×3 filter g as an α×α matrix              [α², OC, C]
 //   V = Bᵀ·d·B     per (c, tile): the α×α input patch d                        [α², C, T]
@@ -20,8 +30,10 @@ import Foundation
 // entries up to 8 (Aᵀ) and 5 (Bᵀ), which costs about a decimal digit: both are tested against
 // im2col at 1e-5 relative per convolution and 1e-5 over whole models (WinogradTests, InferencePlanTests).
 // Used for the forward pass only; backward runs im2col (its GEMMs need the columns anyway).
-// Tiles are processed a band of tile rows at a time, so V and M stay in cache, eight tiles at
-// a time across a row (SIMD), from a zero-padded copy of the image (no bounds tests).
+// Tiles are processed a band of tile rows at a time, so V and M stay in cache, from a zero-padded
+// copy of the image (no bounds tests). The input and output transforms (V and Y) are C
+// (CKernels/winograd.c): eight tiles of a row per vector, whose stride-2 and stride-4
+// (de)interleaves Swift's SIMD types compile to scalar inserts and extracts.
 
 extension ConvGeometry {
     /// The shapes Winograd handles: 3×3, stride 1, no dilation, one group, enough channels for
@@ -100,6 +112,30 @@ func winograd2Filters(_ u: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<
     }
 }
 
+/// F(4×4, 3×3)'s U[36, OC, C] = G·g·Gᵀ for every 3×3 filter g of weight[OC, C, 3, 3].
+func winograd4Filters(_ u: UnsafeMutablePointer<Float>, _ weight: UnsafePointer<Float>, oc: Int, c: Int, outputs: Range<Int>? = nil) {
+    let plane = oc * c
+    typealias Six = (Float, Float, Float, Float, Float, Float)
+    @inline(__always) func g6(_ a: Float, _ b: Float, _ d: Float) -> Six {
+        let q = 0.25 * a + d
+        return (0.25 * a, -(a + b + d) / 6, -(a - b + d) / 6, (q + 0.5 * b) / 6, (q - 0.5 * b) / 6, d)
+    }
+    for o in outputs ?? 0..<oc {
+        for ci in 0..<c {
+            let g = weight + (o * c + ci) * 9
+            // G·g, column by column; then each row i of G·g times Gᵀ.
+            let c0 = g6(g[0], g[3], g[6]), c1 = g6(g[1], g[4], g[7]), c2 = g6(g[2], g[5], g[8])
+            let dst = u + o * c + ci
+            @inline(__always) func put(_ i: Int, _ r: Six) {
+                let d = dst + 6 * i * plane
+                d[0] = r.0; d[plane] = r.1; d[2 * plane] = r.2; d[3 * plane] = r.3; d[4 * plane] = r.4; d[5 * plane] = r.5
+            }
+            put(0, g6(c0.0, c1.0, c2.0)); put(1, g6(c0.1, c1.1, c2.1)); put(2, g6(c0.2, c1.2, c2.2))
+            put(3, g6(c0.3, c1.3, c2.3)); put(4, g6(c0.4, c1.4, c2.4)); put(5, g6(c0.5, c1.5, c2.5))
+        }
+    }
+}
+
 /// y[N, OC, OH, OW] = conv(x, weight) + bias for g's images, by F(m×m, 3×3), m = g.winogradTile. `parallel` lets
 /// the GEMMs use every core (a batch of one); otherwise the caller's thread does everything.
 /// Returns the multiply-accumulates of the direct convolution it stands for (the model's MACs).
@@ -139,9 +175,8 @@ func conv2dForwardWinograd(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<
             let rows = min(band, th - ty0), perImage = rows * tw, tiles = images * perImage
             chunks(c) { channels in
                 for j in 0..<images {
-                    let (vj, xj) = (v + j * perImage, UnsafePointer(xpad + j * padded))
-                    if tile == 4 { winograd4Input(vj, xj, c: c, hp: hp, wp: wp, tw: tw, ty0: ty0, rows: rows, ld: tiles, channels: channels) }
-                    else { winogradInput(vj, xj, c: c, hp: hp, wp: wp, tw: tw, ty0: ty0, rows: rows, ld: tiles, channels: channels) }
+                    convlens_winograd_input(Int32(tile), v + j * perImage, xpad + j * padded, c, hp, wp, tw, ty0, rows, tiles,
+                                            channels.lowerBound, channels.upperBound)
                 }
             }
             // The α² GEMMs shared among the threads whole (a batch of one): one hand-off
@@ -153,11 +188,11 @@ func conv2dForwardWinograd(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<
             }
             chunks(oc) { outputs in
                 for j in 0..<images {
-                    let (yj, mj, ej) = (y + (n0 + j) * oc * g.ohw, UnsafePointer(m + j * perImage), epilogue.images(from: n0 + j, g))
-                    if tile == 4 {
-                        winograd4Output(yj, mj, bias, oc: oc, oh: g.oh, ow: g.ow, tw: tw, ty0: ty0, rows: rows, ld: tiles, outputs: outputs, epilogue: ej, g: g)
-                    } else {
-                        winogradOutput(yj, mj, bias, oc: oc, oh: g.oh, ow: g.ow, tw: tw, ty0: ty0, rows: rows, ld: tiles, outputs: outputs, epilogue: ej, g: g)
+                    let (yj, mj, ej) = (y + (n0 + j) * oc * g.ohw, m + j * perImage, epilogue.images(from: n0 + j, g))
+                    for o in outputs {
+                        convlens_winograd_output(Int32(tile), yj, mj, bias?[o] ?? 0, o, oc, g.oh, g.ow, tw, ty0, rows, tiles)
+                        // The band's output rows of this channel, still in cache: the epilogue (image 0 of `yj`).
+                        if !ej.isNone { ej.apply(yj, image: 0, channel: o, g, range: (tile * ty0 * g.ow)..<(min(g.oh, tile * (ty0 + rows)) * g.ow)) }
                     }
                 }
             }
@@ -165,87 +200,3 @@ func conv2dForwardWinograd(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<
     }
     return g.macs
 }
-
-/// V[16, C, tiles] (rows `ld` apart per (ξ, c)) = Bᵀ·d·B for the tiles of tile rows ty0 ..< ty0+rows.
-/// Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
-func winogradInput(_ v: UnsafeMutablePointer<Float>, _ xpad: UnsafePointer<Float>, c: Int, hp: Int, wp: Int,
-                   tw: Int, ty0: Int, rows: Int, ld: Int, channels: Range<Int>? = nil) {
-    typealias V8 = SIMD8<Float>
-    let plane = c * ld
-    // One patch row for eight tiles, times B: columns 0−2, 1+2, 2−1, 1−3.
-    @inline(__always) func rowB(_ p: UnsafePointer<Float>) -> (V8, V8, V8, V8) {
-        let a = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-        let b = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
-        let (d0, d1, d2, d3) = (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
-        return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
-    }
-    for ci in channels ?? 0..<c {
-        let xc = xpad + ci * hp * wp
-        for r in 0..<rows {
-            let top = xc + 2 * (ty0 + r) * wp
-            var t = 0
-            while t < tw {
-                let p = top + 2 * t
-                let (a0, a1, a2, a3) = rowB(p), (b0, b1, b2, b3) = rowB(p + wp)
-                let (c0, c1, c2, c3) = rowB(p + 2 * wp), (d0, d1, d2, d3) = rowB(p + 3 * wp)
-                let n = min(8, tw - t), base = v + ci * ld + r * tw + t
-                @inline(__always) func put(_ x: V8, _ xi: Int) {
-                    let dst = base + xi * plane
-                    if n == 8 { UnsafeMutableRawPointer(dst).storeBytes(of: x, as: V8.self) } else { for l in 0..<n { dst[l] = x[l] } }
-                }
-                // Bᵀ down each column j: rows 0−2, 1+2, 2−1, 1−3; position ξ = 4i + j.
-                put(a0 - c0, 0); put(a1 - c1, 1); put(a2 - c2, 2); put(a3 - c3, 3)
-                put(b0 + c0, 4); put(b1 + c1, 5); put(b2 + c2, 6); put(b3 + c3, 7)
-                put(c0 - b0, 8); put(c1 - b1, 9); put(c2 - b2, 10); put(c3 - b3, 11)
-                put(b0 - d0, 12); put(b1 - d1, 13); put(b2 - d2, 14); put(b3 - d3, 15)
-                t += 8
-            }
-        }
-    }
-}
-
-/// y (one image) = Aᵀ·m·A + bias for the tiles of tile rows ty0 ..< ty0+rows, clipped to OH × OW.
-/// Aᵀ = [1 1 1 0; 0 1 −1 −1]. Loads of a row's last group may read up to 7 floats past the band
-/// (the scratch has room), never past the buffer.
-func winogradOutput(_ y: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
-                    oc: Int, oh: Int, ow: Int, tw: Int, ty0: Int, rows: Int, ld: Int, outputs: Range<Int>? = nil,
-                    epilogue: ConvEpilogue = .none, g: ConvGeometry? = nil) {
-    typealias V8 = SIMD8<Float>
-    let plane = oc * ld
-    for o in outputs ?? 0..<oc {
-        let b = bias?[o] ?? 0
-        let yo = y + o * oh * ow
-        for r in 0..<rows {
-            let oy = 2 * (ty0 + r)
-            var t = 0
-            while t < tw {
-                let at = m + o * ld + r * tw + t
-                @inline(__always) func col(_ j: Int) -> (V8, V8) {     // Aᵀ·m for column j: rows 0+1+2, 1−2−3
-                    let m0 = UnsafeRawPointer(at + j * plane).loadUnaligned(as: V8.self)
-                    let m1 = UnsafeRawPointer(at + (4 + j) * plane).loadUnaligned(as: V8.self)
-                    let m2 = UnsafeRawPointer(at + (8 + j) * plane).loadUnaligned(as: V8.self)
-                    let m3 = UnsafeRawPointer(at + (12 + j) * plane).loadUnaligned(as: V8.self)
-                    return (m0 + m1 + m2, m1 - m2 - m3)
-                }
-                let (s00, s10) = col(0), (s01, s11) = col(1), (s02, s12) = col(2), (s03, s13) = col(3)
-                let y00 = s00 + s01 + s02 + b, y01 = s01 - s02 - s03 + b
-                let y10 = s10 + s11 + s12 + b, y11 = s11 - s12 - s13 + b
-                let n = min(8, tw - t)
-                for l in 0..<n {
-                    let ox = 2 * (t + l)
-                    let r0 = yo + oy * ow + ox
-                    r0[0] = y00[l]
-                    if ox + 1 < ow { r0[1] = y01[l] }
-                    if oy + 1 < oh {
-                        r0[ow] = y10[l]
-                        if ox + 1 < ow { r0[ow + 1] = y11[l] }
-                    }
-                }
-                t += 8
-            }
-        }
-        // The band's output rows of this channel, still in cache: the epilogue (image 0 of `y`).
-        if let g, !epilogue.isNone { epilogue.apply(y, image: 0, channel: o, g, range: (2 * ty0 * ow)..<(min(oh, 2 * (ty0 + rows)) * ow)) }
-    }
-}
-
