@@ -150,7 +150,9 @@ public final class Engine: @unchecked Sendable {
         // they are mapped). Forward keeps every output and backward adds one gradient per output.
         let outputs = graph.nodes.reduce(0) { $0 + $1.outputShape.reduce(1, *) }
         let params = parameterKeys.reduce(0) { $0 + state[$1]!.count }
-        let tensorBytes = 4 * (2 * outputs + params + colCount * BLAS.threads + graph.inputShape.reduce(1, *))
+        // The fast path's Winograd filters, transformed once per weights (α² floats per 3×3 filter).
+        let transformed = fuse ? plan.compactMap { $0.conv.map(Self.fastGeometry) }.filter(\.winograd).reduce(0) { $0 + $1.winogradPositions * $1.oc * $1.c } : 0
+        let tensorBytes = 4 * (2 * outputs + params + transformed + colCount * BLAS.threads + graph.inputShape.reduce(1, *))
         if let problem = MemoryBudget.problem(tensorBytes: tensorBytes, threads: BLAS.threads,
                                               what: "\(graph.name) at input \(graph.inputShape.map(String.init).joined(separator: "×"))") {
             throw EngineError(problem)

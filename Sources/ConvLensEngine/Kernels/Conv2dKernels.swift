@@ -22,11 +22,12 @@ public struct ConvGeometry: Sendable {
     /// (VGG's 224×224×576 is 115 MB) is built and multiplied a band of rows at a time, so it stays
     /// in cache between im2col writing it and the GEMM reading it.
     public var tileRows: Int = 1
-    /// The forward pass runs Winograd F(2×2, 3×3) (see Conv2dWinograd.swift); on by default where
-    /// it applies (`winogradEligible`). `verify` turns it off to check the direct kernel.
+    /// The forward pass runs Winograd F(m×m, 3×3), m = `winogradTile` (see Conv2dWinograd.swift);
+    /// on by default where F(2×2) applies (`winogradEligible`). `verify` turns it off to check the
+    /// direct kernel.
     public var winograd = false
     /// Winograd's output tile m: 2 for F(2×2, 3×3), 4 for F(4×4, 3×3) (the eval fast path's
-    /// choice where `winograd4Eligible`; see Conv2dWinograd.swift).
+    /// choice, `fastWinogradTile`).
     public var winogradTile = 2
     /// The caller passes Winograd's transformed filters (`ConvEpilogue.transformedFilters`), so
     /// the scratch has no room for them (`winogradColCount`).

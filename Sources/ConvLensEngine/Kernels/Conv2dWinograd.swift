@@ -47,10 +47,11 @@ extension ConvGeometry {
     public var winogradEligible: Bool { winogradShape && (oh + 1) / 2 * ((ow + 1) / 2) >= 36 }
     /// The tile the eval fast path uses, whose filters are transformed once per weights (nil:
     /// im2col). Measured per layer, one thread's share of batch 8 and batch 1 (Benchmarks/README.md,
-    /// "Winograd tiles"): F(4×4) from ~25×25 up (ResNet's 56² and 28²: 10–25% faster than F(2×2));
-    /// below that its 6×6 patches leave most of each eight-tile group empty and its bands thin, so
-    /// F(2×2), which without a per-call filter transform also pays on 7×7 maps (ResNet's layer4,
-    /// 27% faster than im2col) once a thread's images give its GEMMs ≥ 64 tiles.
+    /// "Winograd tiles"): F(4×4) from ~25×25 up (ResNet's 56² and 28²: a third less time than F(2×2)
+    /// on one thread's share, 2.3–2.7× as fast as im2col); below that its 6×6 patches leave half or
+    /// more of each eight-tile group empty and its bands thin, so F(2×2), which without a per-call
+    /// filter transform also pays on 7×7 maps (ResNet's layer4, ~20% faster than im2col) once a
+    /// thread's images give its GEMMs ≥ 64 tiles.
     public var fastWinogradTile: Int? {
         guard winogradShape else { return nil }
         if (oh + 3) / 4 >= 7 && (ow + 3) / 4 >= 7 { return 4 }
@@ -68,14 +69,16 @@ extension ConvGeometry {
     var winogradPaddedWidth: Int { winogradTile * ((tilesAcross + 7) / 8 * 8) + (winogradTile == 2 ? 18 : 36) }
     var winogradPaddedHeight: Int { winogradTile * tilesDown + 2 }
     /// Tile rows per band: V [α², C, band·tiles across] within ~128K floats.
-    var winogradBandRows: Int { max(1, min(tilesDown, winogradBudget / max(1, winogradPositions * max(c, oc) * tilesAcross))) }
-    var winogradBudget: Int { 128 << 10 }
+    var winogradBandRows: Int { max(1, min(tilesDown, Self.winogradBudget / max(1, winogradPositions * max(c, oc) * tilesAcross))) }
+    /// Floats of V (and of M) per band: 512 KB, half a core's L2 here (F(4×4) at 28² measured
+    /// 15–40% slower with 256K–512K).
+    static let winogradBudget = 128 << 10
     /// Images whose tiles share the GEMMs: small feature maps (ResNet's 7×7 is 16 tiles) would
     /// make GEMMs too thin, so whole images are grouped up to ≥ 64 tiles or the band's budget.
     var winogradImages: Int {
         let perImage = tilesDown * tilesAcross
         guard winogradBandRows >= tilesDown else { return 1 }
-        return max(1, min(n, max((64 + perImage - 1) / perImage, winogradBudget / max(1, winogradPositions * max(c, oc) * perImage))))
+        return max(1, min(n, max((64 + perImage - 1) / perImage, Self.winogradBudget / max(1, winogradPositions * max(c, oc) * perImage))))
     }
     /// Scratch floats for one thread: the padded images, V and M of a band, and U unless the
     /// caller passes it (`winogradFiltersGiven`).
