@@ -145,13 +145,14 @@ public final class Engine: @unchecked Sendable {
         } else {
             for i in plan.indices { plan[i].conv?.winograd = false }
         }
-        let colCount = plan.compactMap { $0.conv.map { max($0.colCount, fuse ? Self.fastGeometry($0).colCount : 0) } }.max() ?? 1
+        let fast = inferencePlan.chains.values.map(\.geometry)     // empty without `fuse`
+        let colCount = (plan.compactMap { $0.conv?.colCount } + fast.map(\.colCount)).max() ?? 1
         // Refuse a run that cannot fit before allocating it (the weights are already counted:
         // they are mapped). Forward keeps every output and backward adds one gradient per output.
         let outputs = graph.nodes.reduce(0) { $0 + $1.outputShape.reduce(1, *) }
         let params = parameterKeys.reduce(0) { $0 + state[$1]!.count }
         // The fast path's Winograd filters, transformed once per weights (α² floats per 3×3 filter).
-        let transformed = fuse ? plan.compactMap { $0.conv.map(Self.fastGeometry) }.filter(\.winograd).reduce(0) { $0 + $1.winogradPositions * $1.oc * $1.c } : 0
+        let transformed = fast.filter(\.winograd).reduce(0) { $0 + $1.winogradPositions * $1.oc * $1.c }
         let tensorBytes = 4 * (2 * outputs + params + transformed + colCount * BLAS.threads + graph.inputShape.reduce(1, *))
         if let problem = MemoryBudget.problem(tensorBytes: tensorBytes, threads: BLAS.threads,
                                               what: "\(graph.name) at input \(graph.inputShape.map(String.init).joined(separator: "×"))") {

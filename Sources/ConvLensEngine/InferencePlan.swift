@@ -20,6 +20,8 @@ extension Engine {
     /// A convolution and the nodes after it that its kernel does.
     struct FusedConv {
         let conv: Int
+        /// The geometry the fast path runs the convolution with (`fastGeometry`).
+        let geometry: ConvGeometry
         /// The batch norm folded into the weights.
         var batchNorm: Int?
         /// The add done in the epilogue, and the producer of its other input (`ModelGraph.inputID` for the input).
@@ -53,7 +55,7 @@ extension Engine {
         var out = InferencePlan()
         for c in nodes {
             guard case .conv2d = c.layer.kernel, plan[c.index].conv != nil else { continue }
-            var chain = FusedConv(conv: c.index, last: c.index)
+            var chain = FusedConv(conv: c.index, geometry: Self.fastGeometry(plan[c.index].conv!), last: c.index)
             if let b = next(chain.last), case .batchNorm2d = b.layer.kernel, b.inputs == [chain.last],
                plan[b.index].runningMean != nil, plan[b.index].runningVar != nil {
                 chain.batchNorm = b.index; chain.last = b.index
@@ -127,7 +129,7 @@ extension Engine {
         // Winograd's filter transform of each such convolution, once per weights instead of per call.
         winogradFilters = [:]
         for chain in inferencePlan.chains.values {
-            let pc = plan[chain.conv], g = Self.fastGeometry(pc.conv!)
+            let pc = plan[chain.conv], g = chain.geometry
             guard g.winograd else { continue }
             let u = Tensor(uninitialized: [g.winogradPositions * g.oc * g.c])
             ConvLensEngine.winogradFilters(u.data, folded[chain.conv].map { UnsafePointer($0.data) } ?? UnsafePointer(param(pc.weight)!),
@@ -146,7 +148,7 @@ extension Engine {
         for node in graph.nodes(training: false) where !p.absorbed.contains(node.index) {
             var xs = node.inputs.map { $0 < 0 ? input : outputs[$0]! }
             if let chain = p.chains[node.index] {
-                let pc = plan[node.index], g = Self.fastGeometry(pc.conv!)
+                let pc = plan[node.index], g = chain.geometry
                 let y = Tensor(uninitialized: node.outputShape)
                 var e = ConvEpilogue.none
                 e.residual = chain.residual.map { UnsafePointer($0 < 0 ? input.data : outputs[$0]!.data) }

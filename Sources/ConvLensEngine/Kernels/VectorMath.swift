@@ -34,8 +34,9 @@ func expReduced(_ xc: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Int32>) {
 /// −x = −20, 1 + e^(−x) rounds to 1 whatever e^(−x) is, so the argument is clamped there; above
 /// 87.3 it is clamped too (the logistic is then below 1.2·10⁻³⁸, and the callers replace it by
 /// the exact formula's 0). In that range n = round(−x / ln 2) lies in [−29, 126], so 2^n is
-/// added to e^r's exponent bits in one integer add: none of `vexp`'s two-step scaling and
-/// special cases (a fifth fewer instructions in EfficientNet's SiLU epilogues).
+/// added to e^r's exponent bits in one integer add: none of the full-range exp's two-step
+/// scaling and special cases (VectorExpTests' `vexp`): a fifth fewer instructions in
+/// EfficientNet's SiLU epilogues.
 @inline(__always)
 func onePlusExpNeg(_ x: SIMD8<Float>) -> SIMD8<Float> {
     var t = -x
