@@ -51,8 +51,9 @@ public final class Engine: @unchecked Sendable {
     /// Bumped whenever the weights may change (train-mode forward, backward, `setState`,
     /// `weightsChanged`): the folded weights are recomputed at the next fast-path forward.
     var weightGeneration = 0
-    /// Winograd's transformed filters U (Conv2dWinograd.swift) of the fast path's convolutions, by node.
-    var winogradFilters: [Int: Tensor] = [:]
+    /// The fast path's filters transformed once per weights, by convolution node: Winograd's U
+    /// (Conv2dWinograd.swift) or the 1×1 kernel's panels (Conv2dPointwise.swift).
+    var transformedFilters: [Int: Tensor] = [:]
     /// The arena every pass's large tensors live in (planned from liveness, see `Arena`).
     let arena = Arena()
     /// Passes place their tensors in `arena` (off: every tensor from malloc, to compare).
@@ -151,8 +152,8 @@ public final class Engine: @unchecked Sendable {
         // they are mapped). Forward keeps every output and backward adds one gradient per output.
         let outputs = graph.nodes.reduce(0) { $0 + $1.outputShape.reduce(1, *) }
         let params = parameterKeys.reduce(0) { $0 + state[$1]!.count }
-        // The fast path's Winograd filters, transformed once per weights (α² floats per 3×3 filter).
-        let transformed = fast.filter(\.winograd).reduce(0) { $0 + $1.winogradPositions * $1.oc * $1.c }
+        // The fast path's filters, transformed once per weights (Winograd: α² floats per 3×3 filter).
+        let transformed = fast.reduce(0) { $0 + $1.transformedFilterCount }
         let tensorBytes = 4 * (2 * outputs + params + transformed + colCount * BLAS.threads + graph.inputShape.reduce(1, *))
         if let problem = MemoryBudget.problem(tensorBytes: tensorBytes, threads: BLAS.threads,
                                               what: "\(graph.name) at input \(graph.inputShape.map(String.init).joined(separator: "×"))") {

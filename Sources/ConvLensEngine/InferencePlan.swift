@@ -1,3 +1,4 @@
+import CKernels
 import ConvLensGraph
 
 // The eval-mode fast path: inference (`forward(training: false, retainForBackward: false)`) on an
@@ -15,13 +16,16 @@ import ConvLensGraph
 // applies (`fuseReluIntoPools`, a quarter of the work) stays with the pool.
 // The epilogue (ConvEpilogue.swift) runs inside each convolution kernel, plane by plane while
 // the output is in cache, so the fused nodes' outputs are never written or allocated.
+// Each chain's convolution also gets the fast path's algorithm, its filters transformed once per
+// weights: Winograd's tile (`fastGeometry`), or for 1×1 convolutions whose activation is a clamp
+// the packed kernel that writes each output once (`takesPackedPointwise`, Conv2dPointwise.swift).
 
 extension Engine {
     /// A convolution and the nodes after it that its kernel does.
     struct FusedConv {
         let conv: Int
-        /// The geometry the fast path runs the convolution with (`fastGeometry`).
-        let geometry: ConvGeometry
+        /// The geometry the fast path runs the convolution with (`fastGeometry`, `takesPackedPointwise`).
+        var geometry: ConvGeometry
         /// The batch norm folded into the weights.
         var batchNorm: Int?
         /// The add done in the epilogue, and the producer of its other input (`ModelGraph.inputID` for the input).
@@ -72,6 +76,7 @@ extension Engine {
             if let f = next(chain.last), f.inputs == [chain.last], let function = epilogueActivation(f) {
                 chain.activation = (f.index, function); chain.last = f.index
             }
+            chain.geometry.packedPointwise = Self.takesPackedPointwise(chain.geometry, chain.activation?.function)
             for i in [chain.batchNorm, chain.add, chain.activation?.node].compactMap({ $0 }) where i != chain.last { out.absorbed.insert(i) }
             if chain.last != c.index { out.absorbed.insert(chain.last) }
             out.chains[c.index] = chain
@@ -108,6 +113,18 @@ extension Engine {
         return f
     }
 
+    /// Whether a fused convolution runs on the packed 1×1 kernel (Conv2dPointwise.swift): an
+    /// ungrouped pointwise convolution whose epilogue the kernel applies in registers — none, ReLU
+    /// or ReLU6 (a clamp). With any other activation the sgemm path stays: the activation would be
+    /// a second pass over small chunks, and EfficientNet-B0's SiLU expansions measured slower so.
+    static func takesPackedPointwise(_ g: ConvGeometry, _ activation: EpilogueActivation?) -> Bool {
+        guard g.isPointwise, g.groups == 1 else { return false }
+        switch activation {
+        case nil, .relu?: return true
+        case .function(let a)?: return a.function == .relu6
+        }
+    }
+
     /// Whether `forward` takes the fast path.
     func usesInferencePlan(training: Bool, retainForBackward: Bool) -> Bool {
         fuses && !training && !retainForBackward && !calibratesRunningStatistics && frozen == nil
@@ -126,15 +143,19 @@ extension Engine {
                           runningMean: param(pb.runningMean)!, runningVar: param(pb.runningVar)!, eps: l.epsValue, oc: g.oc, k: g.k)
             folded[chain.conv] = t
         }
-        // Winograd's filter transform of each such convolution, once per weights instead of per call.
-        winogradFilters = [:]
+        // Winograd's filter transform, or the 1×1 kernel's packing, once per weights instead of per call.
+        transformedFilters = [:]
         for chain in inferencePlan.chains.values {
             let pc = plan[chain.conv], g = chain.geometry
-            guard g.winograd else { continue }
-            let u = Tensor(uninitialized: [g.winogradPositions * g.oc * g.c])
-            ConvLensEngine.winogradFilters(u.data, folded[chain.conv].map { UnsafePointer($0.data) } ?? UnsafePointer(param(pc.weight)!),
-                                           oc: g.oc, c: g.c, tile: g.winogradTile)
-            winogradFilters[chain.conv] = u
+            guard g.transformedFilterCount > 0 else { continue }
+            let weight = folded[chain.conv].map { UnsafePointer($0.data) } ?? UnsafePointer(param(pc.weight)!)
+            let u = Tensor(uninitialized: [g.transformedFilterCount])
+            if g.winograd {
+                ConvLensEngine.winogradFilters(u.data, weight, oc: g.oc, c: g.c, tile: g.winogradTile)
+            } else {
+                convlens_pointwise_pack(u.data, weight, g.oc, g.k)
+            }
+            transformedFilters[chain.conv] = u
         }
         foldedGeneration = weightGeneration
     }
@@ -153,7 +174,7 @@ extension Engine {
                 var e = ConvEpilogue.none
                 e.residual = chain.residual.map { UnsafePointer($0 < 0 ? input.data : outputs[$0]!.data) }
                 e.activation = chain.activation?.function
-                e.transformedFilters = winogradFilters[node.index].map { UnsafePointer($0.data) }
+                e.transformedFilters = transformedFilters[node.index].map { UnsafePointer($0.data) }
                 let (w, b): (UnsafePointer<Float>, UnsafePointer<Float>?) = if let f = folded[node.index] {
                     (UnsafePointer(f.data), UnsafePointer(f.data + g.oc * g.k))
                 } else {

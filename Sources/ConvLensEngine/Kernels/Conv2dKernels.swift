@@ -32,12 +32,17 @@ public struct ConvGeometry: Sendable {
     /// The caller passes Winograd's transformed filters (`ConvEpilogue.transformedFilters`), so
     /// the scratch has no room for them (`winogradColCount`).
     public var winogradFiltersGiven = false
+    /// A 1×1 convolution by ConvLens's own kernel (Conv2dPointwise.swift), its filters packed
+    /// once and passed in `ConvEpilogue.transformedFilters`: the eval fast path's choice for
+    /// every ungrouped pointwise convolution (`Engine.fastGeometry`).
+    public var packedPointwise = false
     /// Floats of the scratch buffer: unbatched, the columns [K, tileRows·OW] of one band; batched,
     /// the columns [K, B·OH·OW] plus one group's GEMM output [OCG, B·OH·OW].
     /// When the passes split the batch over two threads (see Conv2dSplit.swift), each thread's
     /// share follows the same layout, one after the other. The direct kernels (`usesDirect`,
     /// Conv2dDepthwise.swift) need one share of padded planes per ConvLens thread.
     public var colCount: Int {
+        if packedPointwise { return pointwiseColCount }
         if usesDirect { return BLAS.threads * directShareCount }
         return max(serialColCount, splitsBatch ? batchParts * partColCount + (batchParts - 1) * (oc * k + oc) : 0)
     }
@@ -186,6 +191,10 @@ func col2im(_ dx: UnsafeMutablePointer<Float>, _ dcol: UnsafePointer<Float>, _ g
 @discardableResult
 func conv2dForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                    _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue = .none) -> Int {
+    if g.packedPointwise {
+        guard let packed = epilogue.transformedFilters else { preconditionFailure("a packed 1×1 convolution needs its packed filters") }
+        return conv2dForwardPointwise(y, x, packed: packed, bias, g, col: col, epilogue: epilogue)
+    }
     if g.usesDirect { return directConvForward(y, x, weight, bias, g, col: col, epilogue: epilogue) }
     if g.splitsBatch { return conv2dForwardSplit(y, x, weight, bias, g, col: col, epilogue: epilogue) }
     return conv2dForwardImages(y, x, weight, bias, g, col: col, parallel: true, epilogue: epilogue)

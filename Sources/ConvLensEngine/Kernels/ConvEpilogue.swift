@@ -20,8 +20,9 @@ struct ConvEpilogue: @unchecked Sendable {
     /// Added element by element: a tensor of the output's layout [N, OC, OH, OW] (ResNet's identity).
     var residual: UnsafePointer<Float>? = nil
     var activation: EpilogueActivation? = nil
-    /// Not an epilogue but the other thing the fast path hands a convolution: Winograd's
-    /// transformed filters U [α², OC, C] computed once (`winogradFilters`), instead of per call.
+    /// Not an epilogue but the other thing the fast path hands a convolution: its filters
+    /// transformed once per weights (`Engine.transformedFilters`) instead of per call —
+    /// Winograd's U [α², OC, C], or the 1×1 kernel's packed panels.
     var transformedFilters: UnsafePointer<Float>? = nil
     static let none = ConvEpilogue()
     /// No per-element work (the filters do not count).
