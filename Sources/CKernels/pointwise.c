@@ -1,7 +1,6 @@
 // 1×1 convolutions as one pass over their output (see ckernels.h): a 6 × 16 register tile of
 // output channels × pixels per step, the bias, residual and clamp applied before the only store.
 #include "ckernels.h"
-#include <math.h>
 #include <string.h>
 
 #define MR 6    /* output channels per register tile */
@@ -93,9 +92,8 @@ static void tile6x16(const float *wp, const float *xp, long k, const float *b, f
 static int wide = -1;   /* AVX-512 in use: −1 until the CPU is asked */
 
 int convlens_pointwise_avx512(int use) {
-    if (wide < 0) wide = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    if (wide < 0 || use == 1) wide = __builtin_cpu_supports("avx512f") ? 1 : 0;
     if (use == 0) wide = 0;
-    else if (use == 1) wide = __builtin_cpu_supports("avx512f") ? 1 : 0;
     return wide;
 }
 
@@ -144,7 +142,7 @@ static inline void store_strip(float *y, const float *res, const float *t, long 
 
 void convlens_pointwise(float *y, const float *x, const float *wp, const float *bias, const float *res,
                         long oc, long k, long hw, long j0, long j1, long o0, long o1, convlens_clamp c, float *xp) {
-    if (wide < 0) wide = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    if (wide < 0) convlens_pointwise_avx512(-1);
     float t[MR * NR], u[MR * NR];
     pack_columns(xp, x, k, hw, j0, j1);
     for (long ob = o0; ob < o1; ob += MR) {

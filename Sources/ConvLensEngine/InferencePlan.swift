@@ -118,11 +118,7 @@ extension Engine {
     /// or ReLU6 (a clamp). With any other activation the sgemm path stays: the activation would be
     /// a second pass over small chunks, and EfficientNet-B0's SiLU expansions measured slower so.
     static func takesPackedPointwise(_ g: ConvGeometry, _ activation: EpilogueActivation?) -> Bool {
-        guard g.isPointwise, g.groups == 1 else { return false }
-        switch activation {
-        case nil, .relu?: return true
-        case .function(let a)?: return a.function == .relu6
-        }
+        g.isPointwise && g.groups == 1 && pointwiseClamp(activation) != nil
     }
 
     /// Whether `forward` takes the fast path.

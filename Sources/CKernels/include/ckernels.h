@@ -2,7 +2,7 @@
 // scalar inserts and extracts (stride-2 and stride-4 deinterleaves and interleaves, which want
 // unpck/shufps/vperm2f128), and register-tiled micro-kernels that need all sixteen vector
 // registers held across a loop. Called from ConvLensEngine, which owns the loops around them;
-// AVX2 + FMA on x86-64, plain C elsewhere.
+// AVX2 + FMA on x86-64 (and the 1×1 kernel's AVX-512 tile, chosen at run time), plain C elsewhere.
 #ifndef CONVLENS_CKERNELS_H
 #define CONVLENS_CKERNELS_H
 

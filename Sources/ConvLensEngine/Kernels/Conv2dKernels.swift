@@ -34,7 +34,7 @@ public struct ConvGeometry: Sendable {
     public var winogradFiltersGiven = false
     /// A 1×1 convolution by ConvLens's own kernel (Conv2dPointwise.swift), its filters packed
     /// once and passed in `ConvEpilogue.transformedFilters`: the eval fast path's choice for
-    /// every ungrouped pointwise convolution (`Engine.fastGeometry`).
+    /// ungrouped pointwise convolutions whose activation is a clamp (`Engine.takesPackedPointwise`).
     public var packedPointwise = false
     /// Floats of the scratch buffer: unbatched, the columns [K, tileRows·OW] of one band; batched,
     /// the columns [K, B·OH·OW] plus one group's GEMM output [OCG, B·OH·OW].

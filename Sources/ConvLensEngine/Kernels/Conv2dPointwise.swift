@@ -33,21 +33,24 @@ extension ConvGeometry {
     var pointwiseColCount: Int { BLAS.threads * pointwiseChunk * k }
 }
 
+/// The clamp the packed kernel applies for activation `a`, as the unfused kernels compute it
+/// (ReLU x > 0 ? x : 0, so NaN → 0; ReLU6 keeps NaN); nil when `a` is not a clamp, and the
+/// convolution keeps sgemm (`Engine.takesPackedPointwise`).
+func pointwiseClamp(_ a: EpilogueActivation?) -> convlens_clamp? {
+    switch a {
+    case nil: return convlens_clamp(lo: -.infinity, hi: .infinity, nan_to_lo: 0)
+    case .relu?: return convlens_clamp(lo: 0, hi: .infinity, nan_to_lo: 1)
+    case .function(let f)?: return f.function == .relu6 ? convlens_clamp(lo: 0, hi: 6, nan_to_lo: 0) : nil
+    }
+}
+
 /// y[N, OC, H, W] = epilogue(W·x + bias) for a 1×1 convolution whose filters `packed` were packed
 /// by `convlens_pointwise_pack`; the epilogue's activation is none, ReLU or ReLU6. `col` holds
 /// g.colCount floats. Returns the MACs.
 func conv2dForwardPointwise(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, packed: UnsafePointer<Float>,
                             _ bias: UnsafePointer<Float>?, _ g: ConvGeometry, col: UnsafeMutablePointer<Float>,
                             epilogue: ConvEpilogue) -> Int {
-    // The activations as the unfused kernels compute them: ReLU x > 0 ? x : 0, ReLU6 NaN-preserving.
-    let clamp: convlens_clamp
-    switch epilogue.activation {
-    case nil: clamp = convlens_clamp(lo: -.infinity, hi: .infinity, nan_to_lo: 0)
-    case .relu?: clamp = convlens_clamp(lo: 0, hi: .infinity, nan_to_lo: 1)
-    case .function(let a)?:
-        precondition(a.function == .relu6, "the packed 1×1 kernel clamps; \(a.function) is not a clamp")
-        clamp = convlens_clamp(lo: 0, hi: 6, nan_to_lo: 0)
-    }
+    guard let clamp = pointwiseClamp(epilogue.activation) else { preconditionFailure("the packed 1×1 kernel only clamps") }
     let columns = g.n * g.ohw, threads = BLAS.threads, chunk = g.pointwiseChunk
     // At least one chunk per thread (while there are 16 columns for each), equal in size.
     let wanted = max((columns + chunk - 1) / chunk, min(threads, (columns + 15) / 16))
